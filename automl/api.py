@@ -1,0 +1,240 @@
+"""``automl.fit``: a table in, a completed experiment folder out.
+
+This is what the CLI, the background worker and the tests call. It owns the
+order of things (split, search, ensemble, refit, held-out evaluation, save);
+each step lives in its own module.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import traceback
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from automl import experiment as ex
+from automl.algorithms import ALGORITHMS, get_algorithms
+from automl.budget import Budget
+from automl.data import REGRESSION, Dataset, prepare_dataset
+from automl.errors import AutoMLError
+from automl.experiment import Experiment, Workspace
+from automl.finalize import finalize
+from automl.io import read_table
+from automl.leaderboard import counts, trial_rows
+from automl.metrics import get_metric, positive_class
+from automl.search import Objective, SearchSpace, enqueue_defaults, make_study
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+Progress = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class FitConfig:
+    """Everything that defines a search; stored in experiment.json so it can be re-run."""
+
+    target: str
+    task: str | None = None
+    time_budget: float | None = None
+    trials: int | None = None
+    metric: str | None = None
+    seed: int = 0
+    cv_folds: int = 5
+    holdout: float = 0.2
+    algorithms: list[str] | None = None
+    ensemble: bool = True
+    exclude: list[str] = field(default_factory=list)
+    storage: str | None = None
+    source: str | None = None  # where the table came from (a path), for re-runs and workers
+
+    def __post_init__(self) -> None:
+        if self.time_budget is None and self.trials is None:
+            self.time_budget = 60.0
+        if self.time_budget is not None and self.time_budget <= 0:
+            raise AutoMLError(f"The time budget must be positive. Got {self.time_budget} instead.",
+                              "Give a number of seconds, e.g. --time-budget 60.")
+        if self.trials is not None and self.trials < 1:
+            raise AutoMLError(f"The trial budget must be at least 1. Got {self.trials} instead.",
+                              "Give a number of trials, e.g. --trials 50.")
+        if not 2 <= self.cv_folds <= 20:
+            raise AutoMLError(f"CV folds must be between 2 and 20. Got {self.cv_folds} instead.", "Use 3, 5 or 10.")
+        if not 0.05 <= self.holdout <= 0.5:
+            raise AutoMLError(f"The held-out fraction must be between 0.05 and 0.5. Got {self.holdout} instead.",
+                              "Use 0.2 (the default) unless the table is very small or very large.")
+
+
+def fit(data: str | os.PathLike | bytes | pd.DataFrame, target: str, *, workspace: str | os.PathLike | None = None,
+        name: str | None = None, progress: Progress | None = None, experiment: Experiment | None = None,
+        **options: Any) -> Experiment:
+    """Search, refit and evaluate; return the completed :class:`Experiment`.
+
+    ``options`` are :class:`FitConfig` fields (time_budget, trials, metric, seed, …).
+    Raises :class:`AutoMLError` for bad input; the experiment is then marked failed.
+    """
+    budget = Budget(options.get("time_budget") if options.get("time_budget") is not None
+                    else (None if options.get("trials") else 60.0))
+    if isinstance(data, (str, os.PathLike)):
+        options.setdefault("source", str(os.path.abspath(data)))
+    config = FitConfig(target=target, **options)
+    exp = experiment or Workspace(workspace).create(name=name, status=ex.RUNNING)
+    exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config),
+               started=ex.now_iso(), versions=library_versions())
+    try:
+        frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+        dataset = prepare_dataset(frame, target, task=config.task, cv_folds=config.cv_folds,
+                                  exclude=tuple(config.exclude))
+        del frame
+        train, hold = _split(dataset, config)
+        exp.write_frame(ex.TRAIN, train)
+        exp.write_frame(ex.HOLDOUT, hold)
+        return _search_and_finish(exp, dataset, train, hold, config, budget, progress, fresh=True)
+    except BaseException as err:
+        _record_failure(exp, err)
+        raise
+
+
+def resume(exp: Experiment, *, time_budget: float | None = None, trials: int | None = None,
+           progress: Progress | None = None) -> Experiment:
+    """Continue a cancelled or interrupted experiment's study for another budget."""
+    meta = exp.meta
+    config = FitConfig(**{**meta["config"], "time_budget": time_budget, "trials": trials})
+    budget = Budget(config.time_budget)
+    exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config), error=None)
+    try:
+        train = exp.read_frame(ex.TRAIN)
+        hold = exp.read_frame(ex.HOLDOUT)[list(train.columns)]
+        dataset = prepare_dataset(pd.concat([train, hold]), config.target, task=meta["task"],
+                                  cv_folds=config.cv_folds, exclude=tuple(config.exclude))
+        optuna.storages.fail_stale_trials(optuna.load_study(study_name=exp.id, storage=exp.storage_url))
+        return _search_and_finish(exp, dataset, train, hold, config, budget, progress, fresh=False)
+    except BaseException as err:
+        _record_failure(exp, err)
+        raise
+
+
+def _split(dataset: Dataset, config: FitConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Training rows and held-out rows (stratified for classification), target column included."""
+    frame = dataset.X.assign(**{dataset.target: dataset.y})
+    stratify = dataset.y if dataset.task != REGRESSION else None
+    train, hold = train_test_split(frame, test_size=config.holdout, random_state=config.seed, stratify=stratify)
+    return train, hold
+
+
+def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, hold: pd.DataFrame,
+                       config: FitConfig, budget: Budget, progress: Progress | None, fresh: bool) -> Experiment:
+    task, target = dataset.task, dataset.target
+    metric = get_metric(config.metric, task)
+    X, y = train.drop(columns=[target]), train[target]
+    algos, left_out = [], {}
+    for algo in get_algorithms(config.algorithms, task):
+        ok, why = algo.suits(task, len(X))
+        (algos.append(algo) if ok else left_out.__setitem__(algo.name, why))
+    if not algos:
+        raise AutoMLError(f"No chosen algorithm suits this table: {left_out}.", "Choose LightGBM or HistGradientBoosting.")
+    classes = sorted(y.unique().tolist()) if task != REGRESSION else []
+    positive = positive_class(y) if task == "binary" else None
+    exp.update(task=task, target=target, metric=metric.name, metric_greater_is_better=metric.greater_is_better,
+               schema=dataset.schema.to_dict(), classes=classes, positive_class=positive,
+               dropped_missing_target=dataset.dropped_missing_target, left_out=left_out,
+               rows={"train": len(train), "holdout": len(hold)})
+    space = SearchSpace(X=X, y=y, schema=dataset.schema, task=task, metric=metric, algorithms=algos,
+                        classes=classes, positive=positive, cv_folds=config.cv_folds, seed=config.seed)
+    objective = Objective(space, budget, should_stop=lambda: exp.cancel_requested)
+    storage = config.storage or exp.storage_url
+    if config.storage:
+        exp.update(storage=config.storage)
+    n_defaults = sum(len(a.defaults) for a in algos)
+    study = make_study(storage, exp.id, metric, config.seed, n_defaults)
+    if fresh and not study.trials:
+        enqueue_defaults(study, algos)
+    reporter = _Reporter(exp, budget, config, progress, metric.greater_is_better)
+    study.optimize(_catching(objective), n_trials=config.trials, callbacks=[reporter],
+                   timeout=None if budget.total_s is None else max(budget.search_remaining(), 0.1),
+                   catch=(Exception,), gc_after_trial=False)
+    reporter.report(study, phase="refitting")
+    cancelled = exp.cancel_requested
+    return finalize(exp, study, objective, space, X, y, hold, config, budget, cancelled=cancelled)
+
+
+def _catching(objective: Objective) -> Callable[[optuna.Trial], float]:
+    def run(trial: optuna.Trial) -> float:
+        try:
+            return objective(trial)
+        except optuna.TrialPruned:
+            raise
+        except Exception as err:  # a failing config is a failed trial, not a failed search
+            trial.set_user_attr("error", f"{type(err).__name__}: {err}"[:500])
+            raise
+    return run
+
+
+class _Reporter:
+    """Optuna callback: writes progress.json, calls the user's progress function, stops on time/cancel."""
+
+    def __init__(self, exp: Experiment, budget: Budget, config: FitConfig, progress: Progress | None,
+                 greater_is_better: bool) -> None:
+        self.exp, self.budget, self.config, self.progress = exp, budget, config, progress
+        self.greater = greater_is_better
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if trial.state == optuna.trial.TrialState.COMPLETE and trial.number == _best_number(study):
+            self.budget.reserve_for_refit(trial.user_attrs.get("fold_seconds", 0.0), self.config.cv_folds,
+                                          _rows(self.exp))
+        self.report(study)
+        if self.exp.cancel_requested or self.budget.search_remaining() <= 0:
+            study.stop()
+
+    def report(self, study: optuna.Study, phase: str = "searching") -> None:
+        trials = trial_rows(study.get_trials(deepcopy=False))
+        done = trials[trials["state"] == "complete"]
+        best = None
+        if len(done):
+            best = done.sort_values("score", ascending=not self.greater).iloc[0]
+        info = {
+            "phase": phase, **counts(trials), "elapsed_s": round(self.budget.elapsed(), 2),
+            "budget_s": self.budget.total_s, "trial_budget": self.config.trials,
+            "remaining_s": None if self.budget.total_s is None else round(max(self.budget.remaining(), 0), 2),
+            "best_score": None if best is None else float(best["score"]),
+            "best_algorithm": None if best is None else best["algorithm"], "updated": ex.now_iso(),
+        }
+        self.exp.write_json(ex.PROGRESS, info)
+        if self.progress:
+            self.progress(info)
+
+
+def _best_number(study: optuna.Study) -> int | None:
+    try:
+        return study.best_trial.number
+    except ValueError:
+        return None
+
+
+def _rows(exp: Experiment) -> int:
+    return int((exp.meta.get("rows") or {}).get("train", 0))
+
+
+def _record_failure(exp: Experiment, err: BaseException) -> None:
+    if isinstance(err, (KeyboardInterrupt, SystemExit)):
+        exp.update(status=ex.CANCELLED, error="interrupted", finished=ex.now_iso())
+        return
+    message = str(err) if isinstance(err, AutoMLError) else f"Internal error: {type(err).__name__}: {err}"
+    exp.update(status=ex.FAILED, error=message, finished=ex.now_iso())
+    if not isinstance(err, AutoMLError):
+        ex.atomic_write_bytes(exp.file("errors.log"), traceback.format_exc().encode())
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("automl-dashboard", "scikit-learn", "lightgbm", "optuna", "pandas", "numpy", "shap", "streamlit"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out

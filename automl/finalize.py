@@ -1,0 +1,154 @@
+"""After the search: pick the final model (best trial or an ensemble), refit, evaluate, save.
+
+The ensemble is kept only if its out-of-fold score beats the best single
+trial's and its members' refit fits in the time left; the held-out rows are
+scored once, for the report, never to choose.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import joblib
+import numpy as np
+import optuna
+import pandas as pd
+
+from automl import experiment as ex
+from automl.algorithms import ALGORITHMS
+from automl.budget import Budget
+from automl.ensemble import WeightedEnsemble, greedy_selection
+from automl.errors import AutoMLError
+from automl.experiment import Experiment
+from automl.leaderboard import counts, leaderboard, trial_rows
+from automl.metrics import METRICS, Predictions
+from automl.preprocess import build_pipeline
+
+LEADERBOARD_STORED = 50
+
+
+def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataFrame, y: pd.Series,
+             hold: pd.DataFrame, config, budget: Budget, cancelled: bool = False) -> Experiment:
+    search_s = budget.elapsed()
+    trials = trial_rows(study.get_trials(deepcopy=False))
+    board = leaderboard(trials, space.metric.greater_is_better)
+    status = ex.CANCELLED if cancelled else ex.COMPLETED
+    if board.empty:
+        if cancelled:
+            exp.update(status=ex.CANCELLED, finished=ex.now_iso(), timing=_timing(budget, trials))
+            return exp
+        raise AutoMLError("No trial completed within the budget, so there is no model.",
+                          "Give a larger time budget, or fewer CV folds, or choose faster algorithms.")
+    best = study.best_trial
+    best_algo = ALGORITHMS[best.user_attrs["algorithm"]]
+    best_params = best.user_attrs["params"]
+    model, ensemble_info = _choose_model(objective, space, board, budget, config, X, y)
+    if model is None:
+        model = _pipeline(space, best_algo.name, best_params).fit(X, y)
+    refit_s = budget.elapsed() - search_s
+    holdout_frame, scores = _evaluate_holdout(model, hold, space)
+    ex.atomic_write_with(exp.file(ex.MODEL), lambda p: joblib.dump(model, p))
+    exp.write_frame(ex.HOLDOUT, holdout_frame)
+    _save_reference(exp, model, X, space)
+    exp.update(
+        status=status, finished=ex.now_iso(),
+        best={"algorithm": best_algo.name, "label": best_algo.label, "params": best_params,
+              "cv_score": float(best.value), "cv_std": best.user_attrs.get("cv_std"), "trial": best.number},
+        model={"kind": "ensemble" if ensemble_info else "single", "ensemble": ensemble_info,
+               "algorithm": "ensemble" if ensemble_info else best_algo.name},
+        leaderboard=_board_records(board.head(LEADERBOARD_STORED)),
+        holdout=scores, timing={**_timing(budget, trials), "search_s": round(search_s, 2),
+                                "refit_s": round(refit_s, 2)},
+    )
+    return exp
+
+
+def _pipeline(space, algo_name: str, params: dict[str, Any]):
+    algo = ALGORITHMS[algo_name]
+    return build_pipeline(space.schema, algo.make(params, space.task, space.seed, n_rows=len(space.y)), algo.style,
+                          space.task)
+
+
+def _choose_model(objective, space, board: pd.DataFrame, budget: Budget, config, X, y):
+    """An ensemble of the best trials when it beats the best one out of fold and there is time."""
+    if not config.ensemble or len(objective.oof) < 2:
+        return None, None
+    numbers = [n for n in board["trial"].tolist() if n in objective.oof][: len(objective.oof)]
+    oof = [objective.oof[n] for n in numbers]
+    sel = greedy_selection(oof, space.y.to_numpy(), space.metric, space.task, space.classes, space.positive)
+    best_single = float(board.iloc[0]["score"])
+    gain = (sel.score - best_single) * (1 if space.metric.greater_is_better else -1)
+    if len(sel.members) < 2 or gain <= 1e-4 * max(abs(best_single), 1e-12):
+        return None, None
+    rows = board.set_index("trial")
+    cost = sum(float(rows.loc[numbers[i], "fit_time_s"] or 0) / config.cv_folds * 1.4 for i in sel.members)
+    if budget.remaining() < cost + 2 + len(X) * 4e-6:
+        return None, None
+    members, weights, info = [], [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, w in zip(sel.members, sel.weights):
+            row = rows.loc[numbers[i]]
+            members.append(_pipeline(space, row["algorithm"], _params_of(row)).fit(X, y))
+            weights.append(w)
+            info.append({"trial": int(numbers[i]), "algorithm": row["algorithm"], "weight": round(w, 4)})
+    model = WeightedEnsemble(members, weights, space.task)._set_fitted()
+    return model, {"members": info, "oof_score": sel.score, "best_single_oof": best_single}
+
+
+def _params_of(row: pd.Series) -> dict[str, Any]:
+    import json
+
+    return json.loads(row["params"])
+
+
+def _evaluate_holdout(model, hold: pd.DataFrame, space) -> tuple[pd.DataFrame, dict[str, float]]:
+    target = space.y.name
+    X_hold, y_hold = hold.drop(columns=[target]), hold[target]
+    frame = hold.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame["prediction"] = model.predict(X_hold)
+        if space.task == "regression":
+            pred = Predictions(y_hold.to_numpy(), frame["prediction"].to_numpy())
+        else:
+            proba = model.predict_proba(X_hold)
+            for j, c in enumerate(model.classes_):
+                frame[f"proba_{c}"] = proba[:, j]
+            pred = Predictions(y_hold.to_numpy(dtype=object), frame["prediction"].to_numpy(dtype=object), proba,
+                               list(model.classes_), space.positive)
+    scores = {}
+    for name, metric in METRICS.items():
+        if space.task in metric.tasks:
+            try:
+                scores[name] = metric.score(pred)
+            except ValueError:  # e.g. a class absent from a tiny held-out split
+                scores[name] = None
+    return frame, scores
+
+
+def _save_reference(exp: Experiment, model, X: pd.DataFrame, space) -> None:
+    """The training reference for monitoring, when the monitoring module is present."""
+    try:
+        from automl.reference import build_reference, save_reference
+    except ImportError:
+        return
+    sample = X.sample(min(len(X), 20_000), random_state=space.seed) if len(X) > 20_000 else X
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        preds = (pd.DataFrame(model.predict_proba(sample), columns=[str(c) for c in model.classes_])
+                 if space.task != "regression" else pd.Series(model.predict(sample), name="prediction"))
+    save_reference(exp, build_reference(X, space.schema, preds, space.task, seed=space.seed))
+
+
+def _timing(budget: Budget, trials: pd.DataFrame) -> dict[str, Any]:
+    states = counts(trials)
+    return {"budget_s": budget.total_s, "elapsed_s": round(budget.elapsed(), 2), "trials": states["total"],
+            **{f"trials_{k}": v for k, v in states.items() if k != "total"}}
+
+
+def _board_records(board: pd.DataFrame) -> list[dict[str, Any]]:
+    out = board.drop(columns=["started", "finished"]).copy()
+    out = out.astype(object).where(out.notna(), None)
+    return out.to_dict(orient="records")

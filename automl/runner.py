@@ -1,0 +1,79 @@
+"""Run a search in a background process that outlives the page that started it.
+
+The dashboard calls :func:`start`; the child process (``python -m automl.runner
+<experiment folder>``) calls :func:`automl.fit` on the request stored in the
+folder. The page follows progress through the folder and the study, and
+cancels by dropping a flag file (or SIGTERM), which the search checks between
+folds.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from automl import experiment as ex
+from automl.experiment import Experiment, Workspace
+
+REQUEST = "request.json"
+LOG = "worker.log"
+
+
+def start(workspace: str | os.PathLike | None, target: str, *, data_path: str | os.PathLike | None = None,
+          data_bytes: bytes | None = None, filename: str | None = None, name: str | None = None,
+          **options: Any) -> Experiment:
+    """Create the experiment, store the table in it (for uploads) and launch the worker."""
+    exp = Workspace(workspace).create(name=name, status=ex.QUEUED, target=target)
+    if data_bytes is not None:
+        suffix = Path(filename or "upload.csv").suffix.lower() or ".csv"
+        data = exp.file(f"input{suffix}")
+        ex.atomic_write_bytes(data, data_bytes)
+    elif data_path is not None:
+        data = Path(data_path).resolve()
+    else:
+        raise ValueError("start() needs data_path or data_bytes")
+    exp.write_json(REQUEST, {"data": str(data), "filename": filename or Path(data).name, "target": target,
+                             "options": options})
+    log = open(exp.file(LOG), "ab")
+    proc = subprocess.Popen([sys.executable, "-m", "automl.runner", str(exp.path.resolve())],
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    log.close()
+    exp.update(pid=proc.pid, host=platform.node())
+    # Reap the child when it ends so it never lingers as a zombie of the server process.
+    threading.Thread(target=proc.wait, daemon=True).start()
+    return exp
+
+
+def cancel(exp: Experiment) -> None:
+    """Ask the worker to stop after the current fold; it keeps the best model found so far."""
+    exp.request_cancel()
+
+
+def _run(path: str) -> int:
+    from automl.api import fit
+    from automl.errors import AutoMLError
+
+    exp = Experiment(Path(path))
+    request = exp.read_json(REQUEST)
+
+    def on_term(signum, frame):  # noqa: ARG001 - signal handler signature
+        exp.request_cancel()
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        fit(request["data"], request["target"], experiment=exp, **request["options"])
+    except AutoMLError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_run(sys.argv[1]))

@@ -1,0 +1,133 @@
+"""The search end to end: budgets, reproducibility, saved models on raw rows, every algorithm."""
+
+from __future__ import annotations
+
+import time
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+import automl
+from automl.algorithms import ALGORITHMS
+from automl.errors import AutoMLError
+from automl.experiment import Workspace
+from automl.leaderboard import load_trials
+
+from conftest import DATA, SAMPLES
+
+
+def test_completed_experiment_folder(trained_titanic):
+    exp = trained_titanic
+    meta = exp.meta
+    assert meta["status"] == "completed" and meta["task"] == "binary" and meta["metric"] == "roc_auc"
+    for key in ("id", "name", "created", "target", "schema", "config", "best", "leaderboard", "holdout",
+                "timing", "versions"):
+        assert key in meta
+    assert set(meta["best"]) >= {"algorithm", "params", "cv_score"}
+    assert 0.75 < meta["holdout"]["roc_auc"] <= 1.0
+    assert (exp.path / "model.joblib").exists() and (exp.path / "study.db").exists()
+    hold = exp.holdout()
+    assert len(hold) == meta["rows"]["holdout"] == 179
+    assert {"prediction", "proba_0", "proba_1"} <= set(hold.columns)
+    # the held-out rows are never in the training rows
+    assert not set(hold["PassengerId"]) & set(exp.train_frame()["PassengerId"])
+    trials = load_trials(exp.storage_url, exp.id)
+    assert (trials["state"] == "complete").sum() >= 5
+    # the algorithms' defaults were tried first, in registry order
+    first = trials.sort_values("trial")["algorithm"].tolist()[:3]
+    assert first == ["lightgbm", "lightgbm", "hist_gradient_boosting"]
+
+
+def test_saved_model_predicts_raw_rows_with_unseen_categories_and_missing(trained_titanic, titanic):
+    model = joblib.load(trained_titanic.path / "model.joblib")
+    rows = titanic.drop(columns=["Survived"]).head(20).astype({"Age": object})
+    rows.loc[0, "Embarked"] = "Atlantis"  # never seen
+    rows.loc[1, "Sex"] = "unknown"
+    rows.loc[2, ["Age", "Fare"]] = np.nan
+    rows.loc[3, "Age"] = "forty"  # unparsable number: treated as missing
+    rows["extra"] = 1  # extra columns are ignored
+    proba = model.predict_proba(rows)
+    assert proba.shape == (20, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert set(model.predict(rows)) <= {0, 1}
+
+
+def test_missing_column_at_predict_time_is_named(trained_titanic, titanic):
+    model = trained_titanic.load_model()
+    with pytest.raises(AutoMLError, match="Age"):
+        model.predict(titanic.drop(columns=["Survived", "Age"]))
+
+
+def test_same_seed_same_leaderboard(tmp_path):
+    runs = [automl.fit(DATA / "credit-g.csv", "class", trials=10, seed=3, workspace=tmp_path / str(i),
+                       ensemble=False) for i in range(2)]
+    boards = [pd.DataFrame(r.meta["leaderboard"])[["trial", "algorithm", "score", "params"]] for r in runs]
+    pd.testing.assert_frame_equal(boards[0], boards[1])
+    other = automl.fit(DATA / "credit-g.csv", "class", trials=10, seed=4, workspace=tmp_path / "other",
+                       ensemble=False)
+    assert pd.DataFrame(other.meta["leaderboard"])["score"].tolist() != boards[0]["score"].tolist()
+
+
+@pytest.mark.slow
+def test_time_budget_is_kept(tmp_path):
+    start = time.monotonic()
+    exp = automl.fit(DATA / "phoneme.csv", "Class", time_budget=12, workspace=tmp_path)
+    wall = time.monotonic() - start
+    assert wall <= 12 * 1.1 + 5
+    assert exp.meta["timing"]["trials"] >= 3
+
+
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_every_algorithm_trains_and_predicts(name, tmp_path):
+    algo = ALGORITHMS[name]
+    path, target = ((SAMPLES / "car-evaluation.csv", "class") if "multiclass" in algo.tasks
+                    else (SAMPLES / "ames-house-prices.csv", "SalePrice"))
+    if name in ("ridge", "elastic_net"):
+        path, target = SAMPLES / "ames-house-prices.csv", "SalePrice"
+    exp = automl.fit(path, target, trials=2, algorithms=[name], workspace=tmp_path, ensemble=False, cv_folds=3)
+    assert exp.meta["best"]["algorithm"] == name
+    hold = exp.holdout()
+    assert hold["prediction"].notna().all()
+    score = exp.meta["holdout"]["log_loss" if exp.meta["task"] == "multiclass" else "r2"]
+    assert (score < 1.0) if exp.meta["task"] == "multiclass" else (score > 0.5)
+
+
+def test_regression_with_dates(tmp_path):
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2023-01-01", periods=400, freq="D")
+    frame = pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "x": rng.normal(size=400)})
+    frame["y"] = days.dayofweek * 3 + frame["x"] + rng.normal(scale=0.1, size=400)
+    exp = automl.fit(frame, "y", trials=4, workspace=tmp_path, algorithms=["lightgbm"])
+    assert exp.meta["holdout"]["r2"] > 0.9  # weekday comes from the date parts
+
+
+def test_bad_options_are_named(tmp_path, credit_path):
+    with pytest.raises(AutoMLError, match="metric 'rmse' does not apply"):
+        automl.fit(credit_path, "class", trials=1, metric="rmse", workspace=tmp_path)
+    with pytest.raises(AutoMLError, match="Unknown algorithm"):
+        automl.fit(credit_path, "class", trials=1, algorithms=["xgboost"], workspace=tmp_path)
+    with pytest.raises(AutoMLError, match="time budget must be positive"):
+        automl.fit(credit_path, "class", time_budget=-1, workspace=tmp_path)
+    statuses = Workspace(tmp_path).summaries()["status"].tolist()
+    assert statuses and set(statuses) == {"failed"}
+
+
+def test_cancel_keeps_best_so_far_and_resume_continues(tmp_path, credit_path):
+    ws = Workspace(tmp_path)
+    exp = ws.create(name="to-cancel")
+
+    def cancel_after_three(info):
+        if info["complete"] >= 3:
+            exp.request_cancel()
+
+    automl.fit(credit_path, "class", trials=40, workspace=tmp_path, experiment=exp, progress=cancel_after_three)
+    meta = exp.meta
+    assert meta["status"] == "cancelled"
+    assert 3 <= meta["timing"]["trials"] < 40
+    assert exp.load_model().predict(exp.holdout().drop(columns=["class"])).shape == (200,)
+    before = meta["timing"]["trials"]
+    exp.file("cancel.flag").unlink()
+    automl.resume(exp, trials=4)
+    assert exp.meta["status"] == "completed"
+    assert exp.meta["timing"]["trials"] == before + 4
