@@ -63,7 +63,8 @@ def group_labels(values: pd.Series, bands: int = 4) -> tuple[pd.Series, str]:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) \
             and values.nunique() > MAX_DISTINCT_NUMERIC:
         cut = pd.qcut(values, q=bands, duplicates="drop")
-        labels = cut.map(lambda iv: f"{iv.left:.4g}–{iv.right:.4g}").astype(object)
+        names = [f"{iv.left:.4g}–{iv.right:.4g}" for iv in cut.cat.categories]
+        labels = cut.cat.rename_categories(names).astype(object)
         return (labels.where(values.notna(), MISSING),
                 f"'{name}' has {values.nunique()} distinct values, so it was split into {cut.cat.categories.size} "
                 "quantile bands of about equal size.")

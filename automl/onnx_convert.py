@@ -145,10 +145,8 @@ def _imputer_shape(operator) -> None:
 
 def _convert_imputer(scope, operator, container) -> None:
     from onnx import TensorProto
-    from skl2onnx.operator_converters.common import concatenate_variables
-
     op = operator.raw_operator
-    x = concatenate_variables(scope, operator.inputs, container)
+    x = _concat_inputs(scope, operator, container)
     imputed = scope.get_unique_variable_name("imputed")
     container.add_node("Imputer", [x], [imputed], op_domain="ai.onnx.ml",
                        imputed_value_floats=np.asarray(op.statistics_, dtype=np.float32),
@@ -177,10 +175,8 @@ def _ordinal_shape(operator) -> None:
 def _convert_ordinal(scope, operator, container) -> None:
     """One LabelEncoder per column: known category -> its code, missing -> NaN (if seen), else unknown_value."""
     from onnx import TensorProto
-    from skl2onnx.operator_converters.common import concatenate_variables
-
     op = operator.raw_operator
-    x = concatenate_variables(scope, operator.inputs, container)
+    x = _concat_inputs(scope, operator, container)
     unknown = float(op.unknown_value) if op.handle_unknown == "use_encoded_value" else np.nan
     columns = []
     for j, cats in enumerate(op.categories_):
@@ -197,6 +193,16 @@ def _convert_ordinal(scope, operator, container) -> None:
                            default_float=unknown, name=scope.get_unique_operator_name("LabelEncoder"))
         columns.append(coded)
     container.add_node("Concat", columns, [operator.outputs[0].full_name], axis=1)
+
+
+def _concat_inputs(scope, operator, container) -> str:
+    """The operator's inputs side by side (all of one type: skl2onnx's FeatureVectorizer rejects strings)."""
+    names = [v.full_name for v in operator.inputs]
+    if len(names) == 1:
+        return names[0]
+    out = scope.get_unique_variable_name("concat")
+    container.add_node("Concat", names, [out], axis=1)
+    return out
 
 
 def _is_nan(value: Any) -> bool:

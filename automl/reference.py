@@ -243,19 +243,39 @@ def load_reference(experiment) -> dict[str, Any] | None:
 
 
 def build_reference_for_experiment(experiment, sample_rows: int = 5000, seed: int = 0) -> dict[str, Any]:
-    """Make (and save) the reference of an experiment created without one, from its training rows and model."""
+    """Make (and save) the reference of an experiment created without one, from its training rows and model.
+
+    The prediction distribution comes from the held-out rows' stored
+    predictions when there are some: predictions on the training rows are
+    in-sample (more confident than on any new data), so against them an
+    overfit model would show prediction drift on data from the very same
+    distribution.
+    """
     train = experiment.train_frame()
     target = experiment.target
     X, y = train.drop(columns=[target]), train[target]
-    model = experiment.load_model()
-    rows = X if len(X) <= 20_000 else X.sample(20_000, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if experiment.task == "regression":
-            preds: pd.DataFrame | pd.Series = pd.Series(model.predict(rows), name="prediction")
-        else:
-            preds = pd.DataFrame(model.predict_proba(rows), columns=[str(c) for c in model.classes_])
+    preds = _holdout_predictions(experiment)
+    if preds is None:
+        model = experiment.load_model()
+        rows = X if len(X) <= 20_000 else X.sample(20_000, random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if experiment.task == "regression":
+                preds = pd.Series(model.predict(rows), name="prediction")
+            else:
+                preds = pd.DataFrame(model.predict_proba(rows), columns=[str(c) for c in model.classes_])
     ref = build_reference(X, experiment.schema, preds, experiment.task, sample_rows, seed, target=y,
                           positive_class=experiment.meta.get("positive_class"))
     save_reference(experiment, ref)
     return ref
+
+
+def _holdout_predictions(experiment) -> pd.DataFrame | pd.Series | None:
+    try:
+        hold = experiment.holdout()
+    except AutoMLError:
+        return None
+    if experiment.task == "regression":
+        return hold["prediction"] if "prediction" in hold.columns else None
+    proba = [f"proba_{c}" for c in experiment.classes]
+    return hold[proba] if proba and all(c in hold.columns for c in proba) else None

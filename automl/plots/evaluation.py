@@ -96,7 +96,8 @@ def calibration_figure(cal: pd.DataFrame) -> go.Figure:
     predicted = "Confidence of the predicted class" if name == "top label" else f"Mean predicted P({name})"
     style(fig, "Calibration (reliability)", predicted, observed, barmode="overlay")
     fig.update_yaxes(title_text=observed, range=[0, 1.02], secondary_y=False)
-    fig.update_yaxes(title_text="Rows per bin", showgrid=False, secondary_y=True)
+    fig.update_yaxes(title_text="Rows per bin", showgrid=False, rangemode="tozero", tickformat=",d",
+                     secondary_y=True)
     fig.update_xaxes(range=[0, 1])
     return fig
 

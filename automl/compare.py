@@ -1,0 +1,32 @@
+"""Two experiments side by side: what differs in their set-up and how they score."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from automl.experiment import Experiment
+
+CONFIG_KEYS = ("time_budget", "trials", "metric", "seed", "cv_folds", "holdout", "algorithms", "ensemble", "source")
+
+
+def compare(a: Experiment, b: Experiment) -> dict[str, pd.DataFrame]:
+    """Tables: ``summary`` (status, task, best, timing), ``holdout`` (metric by metric), ``config`` (differences)."""
+    ma, mb = a.meta, b.meta
+    names = [f"{ma.get('name', a.id)} ({a.id[:6]})", f"{mb.get('name', b.id)} ({b.id[:6]})"]
+
+    def summary(meta: dict, exp: Experiment) -> dict:
+        best, timing = meta.get("best") or {}, meta.get("timing") or {}
+        return {"status": exp.status, "task": meta.get("task"), "target": meta.get("target"),
+                "metric": meta.get("metric"), "model": (meta.get("model") or {}).get("algorithm"),
+                "best CV score": best.get("cv_score"), "trials": timing.get("trials"),
+                "duration (s)": timing.get("elapsed_s"), "training rows": (meta.get("rows") or {}).get("train"),
+                "created": meta.get("created")}
+
+    summary_table = pd.DataFrame({names[0]: summary(ma, a), names[1]: summary(mb, b)})
+    metrics = sorted(set(ma.get("holdout") or {}) | set(mb.get("holdout") or {}))
+    holdout = pd.DataFrame({names[0]: [(ma.get("holdout") or {}).get(m) for m in metrics],
+                            names[1]: [(mb.get("holdout") or {}).get(m) for m in metrics]}, index=metrics)
+    ca, cb = ma.get("config") or {}, mb.get("config") or {}
+    diff = {k: (str(ca.get(k)), str(cb.get(k))) for k in CONFIG_KEYS if ca.get(k) != cb.get(k)}
+    config = pd.DataFrame(diff, index=names).T if diff else pd.DataFrame(columns=names)
+    return {"summary": summary_table.astype(str), "holdout": holdout, "config": config}

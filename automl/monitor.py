@@ -1,0 +1,457 @@
+"""Live data against the training reference: drift, whether it matters, and performance.
+
+Everything is computed from the stored reference (profiles and a row sample),
+so a report needs neither the training file nor a refit; live columns are
+converted once into bucket codes and every test, period and plot reads those.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.drift import DRIFT_TESTS, NUMERIC, DriftSettings, DriftTest, psi, psi_band
+from automl.errors import AutoMLError
+from automl.metrics import METRICS, Predictions, metrics_for
+from automl.reference import (PREDICTED_CLASS, TARGET, bucket_codes, buckets, canonical, category_strings,
+                              load_reference, prediction_frame)
+from automl.schema import DATETIME
+
+IMPORTANCE_CACHE = "monitor_importance.json"
+EXPLAIN_IMPORTANCE = "explain/importance.json"
+MIN_PERIOD_ROWS = 30  # fewer rows than this in a day/week say more about noise than drift
+MAX_PERIODS = 200
+FALLBACK = {"ks": "chi_square", "wasserstein": "jensen_shannon"}  # when no raw sample is stored
+
+
+@dataclass
+class MonitorReport:
+    """A drift and performance snapshot; ``to_dict``/``from_dict`` round-trip through JSON."""
+
+    created: str
+    n_live: int
+    n_reference: int
+    task: str | None
+    settings: dict[str, Any]
+    features: list[dict[str, Any]]  # one row per feature (see ``table``), with its distributions
+    dataset: dict[str, Any]
+    headline: str
+    drift_detected: bool
+    notes: list[str] = field(default_factory=list)
+    importance: dict[str, Any] | None = None
+    prediction: dict[str, Any] | None = None
+    target: dict[str, Any] | None = None
+    performance: dict[str, Any] | None = None
+    over_time: list[dict[str, Any]] | None = None
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    def table(self) -> pd.DataFrame:
+        """The per-feature table, without the distributions kept for the plots."""
+        return pd.DataFrame([{k: v for k, v in r.items() if k != "distribution"} for r in self.features])
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MonitorReport:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class _Column:
+    """One column converted once: the live bucket codes and values, and what the reference holds."""
+
+    name: str
+    kind: str
+    test: DriftTest
+    threshold: float
+    labels: list[str]
+    ref_counts: np.ndarray
+    codes: np.ndarray
+    values: np.ndarray | None
+    sample: np.ndarray | None
+    profile: dict[str, Any]
+    new: list[str]
+
+
+def _prepare(name: str, profile: dict, live: pd.Series, sample: list | None, rows: int,
+             settings: DriftSettings) -> _Column:
+    # The size that decides KS/chi² vs distance is the full training size, counting only rows with a value.
+    rows = int(round(rows * (1 - profile.get("missing_rate", 0.0))))
+    test, threshold = settings.choose(name, profile["profile"], profile.get("n_distinct", 0), rows)
+    ref_values = None
+    if test.input == "values":
+        ref_values = np.asarray(sample, dtype=float) if sample else None
+        if ref_values is None or not np.isfinite(ref_values).any():
+            test = DRIFT_TESTS[FALLBACK[test.name]]
+    labels, ref_counts = buckets(profile)
+    codes, values, new = bucket_codes(profile, live)
+    return _Column(name, profile["kind"], test, threshold, labels, ref_counts, codes, values, ref_values, profile, new)
+
+
+def _compare(col: _Column, idx: np.ndarray | None = None, detail: bool = True) -> dict[str, Any]:
+    codes = col.codes if idx is None else col.codes[idx]
+    present = codes >= 0
+    live_counts = np.bincount(codes[present], minlength=len(col.labels)).astype(float)
+    row: dict[str, Any] = {"column": col.name, "kind": col.kind, "test": col.test.name, "statistic": None,
+                           "p_value": None, "distance": None, "threshold": col.threshold, "drifted": False,
+                           "score": None, "psi": None, "psi_band": None}
+    if present.any():
+        ref_map, live_map = dict(zip(col.labels, col.ref_counts)), dict(zip(col.labels, live_counts))
+        if col.test.input == "values":
+            values = col.values if idx is None else col.values[idx]
+            stat = col.test(col.sample, values[present])
+        else:
+            stat = col.test(ref_map, live_map)
+        row.update(statistic=stat, drifted=col.test.drifted(stat, col.threshold),
+                   score=col.test.score(stat, col.threshold), psi=psi(ref_map, live_map))
+        row["p_value" if col.test.kind == "p_value" else "distance"] = stat
+        row["psi_band"] = psi_band(row["psi"])
+    if not detail:
+        return row
+    missing_live = float(1 - present.mean()) if len(codes) else 0.0
+    row.update(missing_ref=col.profile["missing_rate"], missing_live=missing_live, missing_changed=False,
+               new_categories=col.new[:10], out_of_range=None, importance=None)
+    if col.values is not None and "quantiles" in col.profile and present.any():
+        v = col.values[present]
+        row["out_of_range"] = float(np.mean((v < col.profile["quantiles"]["0"]) | (v > col.profile["quantiles"]["100"])))
+    row["distribution"] = {"labels": col.labels, "edges": col.profile.get("edges") if "values" not in col.profile
+                           and col.profile["profile"] == NUMERIC else None,
+                           "reference": _shares(col.ref_counts), "live": _shares(live_counts)}
+    return row
+
+
+def _shares(counts: np.ndarray) -> list[float]:
+    total = counts.sum()
+    return (counts / total if total else counts).tolist()
+
+
+def monitor(reference: dict[str, Any], live: pd.DataFrame, *, importances: dict[str, float] | None = None,
+            model=None, target: str | None = None, task: str | None = None,
+            holdout_scores: dict[str, Any] | None = None, settings: DriftSettings | None = None,
+            timestamp_column: str | None = None, positive: object = None) -> MonitorReport:
+    """Compare ``live`` rows with the training ``reference``; see :class:`MonitorReport`."""
+    settings = settings or DriftSettings()
+    task = task or reference.get("task")
+    profiles = reference["features"]
+    absent = [c for c in profiles if c not in live.columns]
+    if absent:
+        raise AutoMLError(f"The live table lacks the column(s) the model was trained on: {', '.join(absent[:10])}.",
+                          "Give a table with the same columns as the training data (empty values are fine).")
+    if not len(live):
+        raise AutoMLError("The live table has no rows.", "Give a table with at least one row.")
+    sample = reference.get("sample", {}).get("columns", {})
+    skipped = [{"column": c, "reason": "dates move by nature; not tested"} for c, p in profiles.items()
+               if p["kind"] == DATETIME or c == timestamp_column]
+    skip = {s["column"] for s in skipped}
+    cols = [_prepare(c, p, live[c], sample.get(c), reference["n_rows"], settings)
+            for c, p in profiles.items() if c not in skip]
+    rows = [_compare(c) for c in cols]
+    for r in rows:
+        r["missing_changed"] = abs(r["missing_live"] - r["missing_ref"]) >= settings.missing_change
+    importance = _weigh(rows, importances, settings)
+    n_drifted = sum(r["drifted"] for r in rows)
+    share = n_drifted / len(rows) if rows else 0.0
+    dataset = {"n_features": len(rows), "n_drifted": n_drifted, "share": share,
+               "threshold": settings.dataset_share, "drifted": bool(rows) and share >= settings.dataset_share}
+    labelled = target is not None and target in live.columns and live[target].notna().any()
+    prediction = performance = target_drift = None
+    proba, classes = None, reference.get("classes") or []
+    if model is not None:
+        prediction, proba, classes = _prediction_drift(reference, model, live, task, settings)
+    if labelled:
+        target_drift = _target_drift(reference, live[target], task, settings)
+    if model is not None and (labelled or proba is not None):
+        pos = _positive(reference, classes, positive, task)
+        performance = _performance(task, prediction["live_frame"], proba, classes, pos,
+                                   live[target] if labelled else None, holdout_scores or {})
+    if prediction is not None:
+        prediction.pop("live_frame")
+    over_time = _over_time(cols, live[timestamp_column], settings) if timestamp_column else None
+    headline, notes, detected = _summarise(rows, dataset, importance, prediction, performance)
+    return MonitorReport(
+        created=pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"), n_live=len(live),
+        n_reference=int(reference["n_rows"]), task=task, settings=settings.to_dict(), features=rows,
+        dataset=dataset, headline=headline, drift_detected=detected, notes=notes, importance=importance,
+        prediction=prediction, target=target_drift, performance=performance, over_time=over_time, skipped=skipped)
+
+
+def _weigh(rows: list[dict], importances: dict[str, float] | None, settings: DriftSettings) -> dict | None:
+    """Share of the model's importance carried by the drifted features: does the drift matter to this model?"""
+    if not importances:
+        return None
+    names = {r["column"] for r in rows}
+    imp = {k: max(float(v), 0.0) for k, v in importances.items() if k in names and np.isfinite(v)}
+    total = sum(imp.values())
+    if total <= 0:
+        return None
+    for r in rows:
+        r["importance"] = imp.get(r["column"], 0.0) / total
+    drifted = float(sum(r["importance"] for r in rows if r["drifted"]))
+    return {"drifted_share": drifted, "threshold": settings.importance_share,
+            "matters": drifted >= settings.importance_share and drifted > 0}
+
+
+def _predict(model, X: pd.DataFrame, task: str) -> tuple[pd.DataFrame, np.ndarray | None, list[str]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if task == "regression":
+            return prediction_frame(model.predict(X), task), None, []
+        proba = np.asarray(model.predict_proba(X), dtype=float)
+    classes = [canonical(c) for c in model.classes_]
+    return prediction_frame(proba, task, classes), proba, classes
+
+
+def _prediction_drift(reference: dict, model, X: pd.DataFrame, task: str, settings: DriftSettings):
+    frame, proba, classes = _predict(model, X, task)
+    ref = reference.get("predictions")
+    out: dict[str, Any] = {"rows": [], "drifted": None, "main": None, "live_frame": frame}
+    if ref:
+        sample = reference.get("prediction_sample", {}).get("columns", {})
+        cols = [_prepare(c, p, frame[c], sample.get(c), ref["rows"], settings)
+                for c, p in ref["columns"].items() if c in frame.columns]
+        out["rows"] = [_compare(c) for c in cols]
+        main = ("prediction" if task == "regression" else PREDICTED_CLASS if task != "binary"
+                else f"proba_{_positive(reference, classes, None, task)}")
+        hit = [r for r in out["rows"] if r["column"] == main]
+        out["main"], out["drifted"] = main, bool(hit and hit[0]["drifted"])
+    return out, proba, classes
+
+
+def _target_drift(reference: dict, y: pd.Series, task: str, settings: DriftSettings) -> dict | None:
+    """The live labels against the training labels (or, lacking those, the training predictions)."""
+    if reference.get("target"):
+        profile, sample, against = reference["target"], reference["sample"]["columns"].get(TARGET), "training labels"
+    elif reference.get("predictions"):
+        key = "prediction" if task == "regression" else PREDICTED_CLASS
+        profile = reference["predictions"]["columns"][key]
+        sample, against = reference["prediction_sample"]["columns"].get(key), "training predictions"
+    else:
+        return None
+    rows = reference["n_rows"] if reference.get("target") else reference["predictions"]["rows"]
+    row = _compare(_prepare("target", profile, y[y.notna()], sample, rows, settings))
+    return {**row, "against": against}
+
+
+def _positive(reference: dict, classes: list[str], positive: object, task: str) -> str | None:
+    """The binary metrics' positive class: given, stored, else the minority class of the training labels."""
+    if task != "binary" or not classes:
+        return None
+    for cand in (positive, reference.get("positive_class")):
+        if cand is not None and canonical(cand) in classes:
+            return canonical(cand)
+    for prof in (reference.get("target"), ((reference.get("predictions") or {}).get("columns") or {}).get(PREDICTED_CLASS)):
+        if prof and prof.get("categories"):
+            counts = dict(zip(prof["categories"], prof["counts"]))
+            return min(classes, key=lambda c: (counts.get(c, 0), -classes.index(c)))
+    return classes[-1]
+
+
+def expected_roc_auc(p: np.ndarray) -> float | None:
+    """CBPE: ROC AUC expected if ``p`` is each row's calibrated probability of being positive."""
+    p = np.sort(np.asarray(p, dtype=float))[::-1]
+    tp, fp = np.cumsum(p), np.cumsum(1 - p)
+    if tp[-1] <= 0 or fp[-1] <= 0:
+        return None
+    last = np.r_[np.diff(p) != 0, True]  # one point per distinct threshold
+    tpr, fpr = np.r_[0.0, tp[last] / tp[-1]], np.r_[0.0, fp[last] / fp[-1]]
+    return float(np.trapezoid(tpr, fpr))
+
+
+def estimate_performance(proba: np.ndarray, classes: list[str], positive: str | None) -> dict[str, float | None]:
+    """Confidence-based performance estimation (NannyML's CBPE): metrics expected from calibrated probabilities."""
+    proba = np.asarray(proba, dtype=float)
+    pred = np.argmax(proba, axis=1)
+    chosen = proba[np.arange(len(proba)), pred]
+    recall = [proba[pred == j, j].sum() / proba[:, j].sum() for j in range(len(classes)) if proba[:, j].sum() > 0]
+    out: dict[str, float | None] = {"accuracy": float(chosen.mean()), "balanced_accuracy": float(np.mean(recall)),
+                                    "log_loss": float(np.mean(-np.sum(proba * np.log(np.clip(proba, 1e-15, 1)), 1)))}
+    if len(classes) == 2 and positive in classes:
+        j = classes.index(positive)
+        p, says = proba[:, j], pred == j
+        tp, fp, fn = p[says].sum(), (1 - p[says]).sum(), p[~says].sum()
+        out["roc_auc"] = expected_roc_auc(p)
+        out["f1"] = float(2 * tp / (2 * tp + fp + fn)) if tp + fp + fn > 0 else None
+    else:
+        aucs = [expected_roc_auc(proba[:, j]) for j in range(len(classes))]
+        out["roc_auc"] = float(np.mean([a for a in aucs if a is not None])) if any(a is not None for a in aucs) else None
+    return out
+
+
+def _performance(task: str, frame: pd.DataFrame, proba: np.ndarray | None, classes: list[str], positive,
+                 y: pd.Series | None, holdout: dict) -> dict[str, Any]:
+    """Each of the task's metrics: held out at training, estimated without labels (CBPE), actual with labels."""
+    estimated = estimate_performance(proba, classes, positive) if proba is not None else {}
+    actual: dict[str, float | None] = {}
+    n_labelled = 0
+    if y is not None:
+        known = y.notna().to_numpy()
+        n_labelled = int(known.sum())
+        if task == "regression":
+            pred = Predictions(y[known].to_numpy(dtype=float), frame["prediction"].to_numpy()[known])
+        else:
+            codes, names = category_strings(y[known])
+            pred = Predictions(names[codes].astype(object), frame[PREDICTED_CLASS].to_numpy(dtype=object)[known],
+                               proba[known], list(classes), positive)
+        for name in metrics_for(task):
+            try:
+                actual[name] = METRICS[name].score(pred)
+            except (ValueError, IndexError):  # e.g. a class missing from the labelled rows
+                actual[name] = None
+    rows = [{"metric": n, "label": METRICS[n].label, "holdout": holdout.get(n), "estimated": estimated.get(n),
+             "actual": actual.get(n)} for n in metrics_for(task)]
+    return {"rows": rows, "labelled_rows": n_labelled, "rows_estimated": len(frame) if estimated else 0}
+
+
+def _over_time(cols: list[_Column], stamps: pd.Series, settings: DriftSettings) -> list[dict[str, Any]]:
+    """Share of drifted features and the worst PSI per day or week of the live rows."""
+    t = stamps if pd.api.types.is_datetime64_any_dtype(stamps) else pd.to_datetime(stamps, errors="coerce",
+                                                                                     format="mixed")
+    if t.notna().sum() == 0:
+        raise AutoMLError(f"The timestamp column '{stamps.name}' has no readable dates.",
+                          "Give a column of dates or times (e.g. 2024-05-01), or leave the option out.")
+    if getattr(t.dt, "tz", None) is not None:
+        t = t.dt.tz_convert(None)
+    freq = settings.period or ("D" if (t.max() - t.min()) <= pd.Timedelta(days=60) else "W")
+    codes, periods = pd.factorize(t.dt.to_period(freq), sort=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(periods) + 1))
+    out = []
+    for i in range(max(len(periods) - MAX_PERIODS, 0), len(periods)):
+        idx = order[bounds[i]:bounds[i + 1]]
+        entry: dict[str, Any] = {"period": str(periods[i].start_time.date()), "freq": freq, "rows": int(len(idx)),
+                                 "share_drifted": None, "worst_psi": None, "worst_feature": None, "drifted": []}
+        if len(idx) >= MIN_PERIOD_ROWS and cols:
+            rows = [_compare(c, idx, detail=False) for c in cols]
+            worst = max(rows, key=lambda r: -1 if r["psi"] is None else r["psi"])
+            entry.update(share_drifted=sum(r["drifted"] for r in rows) / len(rows), worst_psi=worst["psi"],
+                         worst_feature=worst["column"], drifted=[r["column"] for r in rows if r["drifted"]])
+        out.append(entry)
+    return out
+
+
+def _summarise(rows, dataset, importance, prediction, performance) -> tuple[str, list[str], bool]:
+    n, k = dataset["n_features"], dataset["n_drifted"]
+    if k == 0:
+        headline = f"No drift in the {n} features."
+    else:
+        headline = f"Drift in {k} of {n} features"
+        if importance is not None:
+            verdict = "it matters" if importance["matters"] else "it hardly matters to this model"
+            headline += f", carrying {importance['drifted_share']:.0%} of the model's importance: {verdict}."
+        else:
+            headline += ": dataset drift." if dataset["drifted"] else "; below the dataset-drift share."
+    notes = []
+    moved = [r["column"] for r in rows if r.get("missing_changed")]
+    if moved:
+        notes.append(f"Missing values changed in {len(moved)} feature(s): {', '.join(moved[:5])}.")
+    new = [r["column"] for r in rows if r.get("new_categories")]
+    if new:
+        notes.append(f"Categories never seen in training appear in: {', '.join(new[:5])}.")
+    if prediction and prediction.get("drifted"):
+        notes.append("The model's predictions drifted.")
+    for r in (performance or {}).get("rows", []):
+        if r["actual"] is not None and r["holdout"] is not None and r["metric"] in ("roc_auc", "rmse", "accuracy"):
+            notes.append(f"{r['label']} on the labelled live rows: {r['actual']:.3g} (held out: {r['holdout']:.3g}).")
+    detected = bool(dataset["drifted"] or (importance and importance["matters"])
+                    or (prediction and prediction.get("drifted")))
+    return headline, notes, detected
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN and infinities to None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value
+
+
+# -- experiments -----------------------------------------------------------------------------
+def monitor_experiment(experiment, live: pd.DataFrame | str | os.PathLike, **kw: Any) -> MonitorReport:
+    """:func:`monitor` with the experiment's reference, model, importances, target and held-out scores."""
+    from automl.io import read_table
+    from automl.reference import build_reference_for_experiment
+
+    if not isinstance(live, pd.DataFrame):
+        live = read_table(live)
+    reference = load_reference(experiment) or build_reference_for_experiment(experiment)
+    model = kw.pop("model", None) or experiment.load_model()
+    importances = kw.pop("importances", None) or experiment_importances(experiment, model)
+    meta = experiment.meta
+    kw.setdefault("target", meta.get("target"))
+    kw.setdefault("task", meta.get("task"))
+    kw.setdefault("holdout_scores", meta.get("holdout"))
+    kw.setdefault("positive", meta.get("positive_class"))
+    return monitor(reference, live, importances=importances, model=model, **kw)
+
+
+def experiment_importances(experiment, model=None, max_rows: int = 2000, repeats: int = 3,
+                           seed: int = 0) -> dict[str, float] | None:
+    """Feature importances: the explanation cache if there is one, else permutation importance, computed once."""
+    for name in (EXPLAIN_IMPORTANCE, IMPORTANCE_CACHE):
+        found = _parse_importance(experiment.read_json(name))
+        if found:
+            return found
+    try:
+        hold = experiment.holdout()
+    except AutoMLError:
+        return None
+    model = model or experiment.load_model()
+    meta = experiment.meta
+    features = [c for c in experiment.schema.features if c in hold.columns]
+    rng = np.random.default_rng(seed)
+    if len(hold) > max_rows:
+        hold = hold.iloc[np.sort(rng.choice(len(hold), max_rows, replace=False))]
+    X, y = hold[features].reset_index(drop=True), hold[meta["target"]].reset_index(drop=True)
+    metric = METRICS[meta["metric"]]
+    sign = 1.0 if metric.greater_is_better else -1.0
+    positive = canonical(meta.get("positive_class"))
+
+    def score(frame: pd.DataFrame) -> float:
+        live, proba, classes = _predict(model, frame, meta["task"])
+        if meta["task"] == "regression":
+            return metric.score(Predictions(y.to_numpy(dtype=float), live["prediction"].to_numpy()))
+        codes, names = category_strings(y)
+        return metric.score(Predictions(names[codes].astype(object), live[PREDICTED_CLASS].to_numpy(dtype=object),
+                                        proba, classes, positive))
+
+    base = score(X)
+    result = {}
+    for col in features:
+        drops = []
+        for _ in range(repeats):
+            shuffled = X.copy()
+            shuffled[col] = rng.permutation(X[col].to_numpy())
+            drops.append(sign * (base - score(shuffled)))
+        result[col] = max(float(np.mean(drops)), 0.0)
+    experiment.write_json(IMPORTANCE_CACHE, {"method": "permutation", "metric": metric.name, "importance": result})
+    return result
+
+
+def _parse_importance(data: Any) -> dict[str, float] | None:
+    """Read importances written by someone else: {feature: value}, {"importance": ...} or a list of records."""
+    if isinstance(data, dict):
+        for key in ("importance", "importances", "mean_abs_shap", "global"):
+            if isinstance(data.get(key), (dict, list)):
+                return _parse_importance(data[key])
+        if data and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in data.values()):
+            return {str(k): float(v) for k, v in data.items()}
+    if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
+        name = next((k for k in ("feature", "column", "name") if k in data[0]), None)
+        value = next((k for k in ("importance", "mean_abs_shap", "value") if k in data[0]), None)
+        if name and value:
+            return {str(r[name]): float(r[value]) for r in data}
+    return None

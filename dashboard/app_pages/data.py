@@ -1,0 +1,98 @@
+"""Data: pick a table (upload or sample), see every column's profile, choose the target."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from automl.data import TASKS, detect_task, prepare_dataset
+from automl.errors import AutoMLError
+from automl.io import max_file_bytes
+from automl.plots.data import column_distribution
+from automl.profile import profile_table
+from automl.samples import SAMPLES
+from dashboard import state
+from dashboard.components import show_error
+from dashboard.navigation import TRAIN
+
+st.title("Data")
+st.caption("Upload a table or start from a bundled sample, then pick the column to predict.")
+
+current = state.table()
+source = st.radio("Source", ["Bundled sample", "Upload a file"], horizontal=True, key="data_source",
+                  index=1 if current and not any(s.file == current.name for s in SAMPLES) else 0)
+picked: state.Table | None = None
+if source == "Upload a file":
+    upload = st.file_uploader("CSV, Parquet or Excel", type=["csv", "tsv", "txt", "parquet", "pq", "xlsx", "xls"],
+                              key="data_upload",
+                              help=f"This machine can hold a CSV of up to about {max_file_bytes() / 1e9:.1f} GB.")
+    if upload is not None:
+        picked = state.Table(upload.getvalue(), upload.name)
+else:
+    names = [s.name for s in SAMPLES]
+    choice = st.selectbox("Sample", names, key="data_sample",
+                          format_func=lambda n: f"{n} — {next(s for s in SAMPLES if s.name == n).description}")
+    sample = next(s for s in SAMPLES if s.name == choice)
+    picked = state.Table(sample.path.read_bytes(), sample.file, target=sample.target)
+
+if picked is not None:
+    try:
+        frame = state.read_cached(picked.digest, picked.data, picked.name)
+    except AutoMLError as err:
+        show_error(err)  # the previous table (if any) stays chosen
+        picked = None
+    else:
+        if current is None or current.digest != picked.digest:
+            state.set_table(picked)
+            current = picked
+
+if current is None:
+    st.info("Choose a sample or upload a file to begin.")
+    st.stop()
+
+frame = state.read_cached(current.digest, current.data, current.name)
+st.markdown(f"**{current.name}** · {len(frame):,} rows × {frame.shape[1]} columns")
+
+columns = list(frame.columns)
+default_target = current.target if current.target in columns else columns[-1]
+left, right = st.columns(2)
+target = left.selectbox("Target (the column to predict)", columns, index=columns.index(default_target),
+                        key=f"data_target_{current.digest}")
+detected = detect_task(frame[target])
+task_choice = right.selectbox("Task", ["auto"] + list(TASKS), key=f"data_task_{current.digest}",
+                              format_func=lambda t: f"auto (detected: {detected})" if t == "auto" else t)
+task = detected if task_choice == "auto" else task_choice
+current.target, current.task = target, (None if task_choice == "auto" else task_choice)
+
+try:
+    dataset = prepare_dataset(frame, target, task=task)
+except AutoMLError as err:
+    show_error(err)
+    st.stop()
+
+profile = profile_table(frame, target, dataset.task, schema=None)
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Task", dataset.task)
+m2.metric("Rows with a target", f"{len(dataset.y):,}", help="Rows whose target is missing are dropped.")
+m3.metric("Features used", len(dataset.schema.features))
+m4.metric("Memory", f"{profile.memory_mb:,.1f} MB")
+if dataset.dropped_missing_target:
+    st.warning(f"{dataset.dropped_missing_target:,} rows have no value in '{target}' and will be left out.")
+if profile.warnings:
+    st.warning("\n".join(f"- {note}" for note in profile.warnings), icon=":material/warning:")
+
+st.subheader("Columns")
+st.dataframe(profile.columns, hide_index=True, width="stretch",
+             column_config={"missing_pct": st.column_config.ProgressColumn("missing %", min_value=0, max_value=100,
+                                                                           format="%.1f%%"),
+                            "used": st.column_config.CheckboxColumn("used as feature")})
+
+st.subheader("Distributions")
+shown = st.multiselect("Columns to plot", columns, default=[target] + dataset.schema.features[:5],
+                       key=f"data_plot_{current.digest}")
+kinds = dict(zip(profile.columns["column"], profile.columns["kind"]))
+grid = st.columns(3)
+for i, name in enumerate(shown):
+    kind = ("categorical" if dataset.task != "regression" else "numeric") if name == target else kinds[name]
+    grid[i % 3].plotly_chart(column_distribution(frame[name], kind), width="stretch", key=f"dist_{name}")
+
+st.page_link(TRAIN, label="Continue to training", icon=":material/rocket_launch:")

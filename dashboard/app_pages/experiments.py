@@ -1,0 +1,80 @@
+"""Experiments: every run in the workspace; open, rename, delete, compare two."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from automl.compare import compare
+from automl.errors import AutoMLError
+from dashboard import state
+from dashboard.components import show_error
+from dashboard.navigation import RESULTS
+
+st.title("Experiments")
+ws = state.workspace()
+table = ws.summaries()
+if table.empty:
+    st.info(f"No experiments in the workspace `{ws.root}` yet.")
+    st.stop()
+
+event = st.dataframe(
+    table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="exp_table",
+    column_config={"cv_score": st.column_config.NumberColumn("CV score", format="%.4f"),
+                   "holdout": st.column_config.NumberColumn("held-out", format="%.4f"),
+                   "duration_s": st.column_config.NumberColumn("duration (s)", format="%.0f")})
+selected = event.selection.rows if event and event.selection else []
+if selected:
+    row = table.iloc[selected[0]]
+    st.markdown(f"**{row['name']}** · `{row['id']}` · {row['status']}")
+    c1, c2, c3 = st.columns([1, 2, 1])
+    if c1.button("Open", icon=":material/open_in_new:", type="primary"):
+        state.set_experiment(row["id"])
+        st.switch_page(RESULTS, query_params={state.EXPERIMENT_PARAM: row["id"]})
+    with c2.form(f"rename_{row['id']}", border=False):
+        new_name = st.text_input("New name", value=row["name"], label_visibility="collapsed")
+        if st.form_submit_button("Rename", icon=":material/edit:"):
+            try:
+                ws.rename(row["id"], new_name)
+                st.rerun()
+            except AutoMLError as err:
+                show_error(err)
+
+    @st.dialog("Delete this experiment?")
+    def confirm_delete(exp_id: str, name: str) -> None:
+        st.write(f"**{name}** (`{exp_id}`) and all its files — model, study, data — will be deleted. "
+                 "This can't be undone.")
+        if st.button("Delete", type="primary", icon=":material/delete:"):
+            try:
+                ws.delete(exp_id)
+            except AutoMLError as err:
+                show_error(err)
+                return
+            if st.session_state.get(state.SESSION_EXPERIMENT) == exp_id:
+                state.set_experiment(None)
+            st.rerun()
+
+    if c3.button("Delete…", icon=":material/delete:"):
+        confirm_delete(row["id"], row["name"])
+
+st.subheader("Compare two experiments")
+ids = table["id"].tolist()
+labels = dict(zip(table["id"], table["name"] + " · " + table["id"].str[:6]))
+if len(ids) < 2:
+    st.caption("Train a second experiment to compare.")
+    st.stop()
+c1, c2 = st.columns(2)
+a = c1.selectbox("First", ids, index=0, format_func=labels.get, key="cmp_a")
+b = c2.selectbox("Second", ids, index=1, format_func=labels.get, key="cmp_b")
+if a == b:
+    st.caption("Pick two different experiments.")
+    st.stop()
+tables = compare(ws.get(a), ws.get(b))
+st.markdown("**Summary**")
+st.dataframe(tables["summary"], width="stretch")
+st.markdown("**Held-out metrics**")
+st.dataframe(tables["holdout"], width="stretch")
+st.markdown("**Configuration differences**")
+if tables["config"].empty:
+    st.caption("Same configuration.")
+else:
+    st.dataframe(tables["config"], width="stretch")

@@ -1,0 +1,99 @@
+"""Results: leaderboard, held-out metrics, evaluation plots, the search's own plots, downloads."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from automl.errors import AutoMLError
+from automl.experiment import COMPLETED, FINISHED
+from dashboard import cached, state
+from dashboard.components import experiment_header, require_experiment, show_error
+from dashboard.navigation import TRAIN
+
+st.title("Results")
+exp = require_experiment()
+meta = experiment_header(exp)
+status = exp.status
+if status not in FINISHED:
+    st.info("This experiment is still searching.")
+    st.page_link(TRAIN, label="Follow it live", icon=":material/autorenew:",
+                 query_params={state.EXPERIMENT_PARAM: exp.id})
+    st.stop()
+if status == "failed" or not exp.file("model.joblib").exists():
+    st.error(f"This experiment has no model: {meta.get('error') or 'it stopped before the first trial completed'}.")
+    st.stop()
+if status != COMPLETED:
+    st.warning("The search was cancelled; these are the results of the best model found until then.")
+
+version = state.meta_version(exp)
+try:
+    evaluation = cached.evaluation(exp.id, version)
+except AutoMLError as err:
+    show_error(err)
+    st.stop()
+
+st.subheader("Held-out metrics")
+rows, timing = meta.get("rows", {}), meta.get("timing", {})
+st.caption(f"{rows.get('holdout', '?'):,} rows the search never saw · model: "
+           f"{'ensemble' if meta['model']['kind'] == 'ensemble' else meta['best']['label']} · "
+           f"{timing.get('trials', 0)} trials in {timing.get('elapsed_s', 0):.0f}s")
+headline = evaluation.headline
+low, high = evaluation.interval or (None, None)
+cols = st.columns(min(len(evaluation.metrics), 6))
+for i, (name, value) in enumerate(evaluation.metrics.items()):
+    help_text = f"95% bootstrap interval {low:.4f} – {high:.4f}" if name == headline and low is not None else None
+    cols[i % len(cols)].metric(evaluation.label(name), "n/a" if value is None else f"{value:.4f}", help=help_text)
+if low is not None:
+    st.caption(f"{evaluation.label(headline)}: {evaluation.metrics[headline]:.4f} "
+               f"(95% bootstrap interval {low:.4f} – {high:.4f}); a difference smaller than this range may be noise.")
+if evaluation.per_class is not None:
+    with st.expander("Per-class metrics"):
+        st.dataframe(evaluation.per_class, hide_index=True, width="stretch")
+
+st.subheader("Leaderboard")
+board = pd.DataFrame(meta.get("leaderboard", []))
+if len(board):
+    board["params"] = board["params"].map(lambda p: p if isinstance(p, str) else json.dumps(p))
+    st.dataframe(board[["rank", "trial", "label", "score", "cv_std", "fit_time_s", "params", "note"]],
+                 hide_index=True, width="stretch",
+                 column_config={"score": st.column_config.NumberColumn(f"CV {meta['metric']}", format="%.4f"),
+                                "cv_std": st.column_config.NumberColumn("± std", format="%.4f"),
+                                "fit_time_s": st.column_config.NumberColumn("fit time (s)", format="%.2f")})
+if meta["model"]["kind"] == "ensemble":
+    ens = meta["model"]["ensemble"]
+    members = ", ".join(f"{m['algorithm']} (trial {m['trial']}, weight {m['weight']:.2f})" for m in ens["members"])
+    st.info(f"The final model is an ensemble of {members}: out-of-fold {meta['metric']} {ens['oof_score']:.4f} "
+            f"against {ens['best_single_oof']:.4f} for the best single trial.")
+for name, why in (meta.get("left_out") or {}).items():
+    st.caption(f"Not searched: {name}: {why}")
+
+st.subheader("Evaluation")
+figures = cached.eval_figures(exp.id, version)
+names = list(figures)
+for start in range(0, len(names), 2):
+    cols = st.columns(2)
+    for col, name in zip(cols, names[start:start + 2]):
+        col.plotly_chart(figures[name], width="stretch", key=f"eval_{name}")
+
+st.subheader("Search")
+search_figs, notes = cached.study_figures(exp.id, version)
+st.plotly_chart(search_figs["history"], width="stretch", key="search_history")
+if "importance" in search_figs:
+    st.plotly_chart(search_figs["importance"], width="stretch", key="search_importance")
+for note in notes.values():
+    st.caption(note)
+slices = [k for k in search_figs if k.startswith("slice:")]
+if slices:
+    tabs = st.tabs([k.split(":", 1)[1] for k in slices])
+    for tab, key in zip(tabs, slices):
+        tab.plotly_chart(search_figs[key], width="stretch", key=f"search_{key}")
+
+st.subheader("Download")
+st.download_button("Model (joblib, trusted use)", cached.model_bytes(exp.id, version),
+                   file_name=f"{exp.id}-model.joblib", mime="application/octet-stream",
+                   icon=":material/download:",
+                   help="The whole pipeline: it predicts on raw rows. joblib runs code when loaded: "
+                        "load only files you trust.")

@@ -1,0 +1,51 @@
+"""Slow, pure calls into automl/, cached per experiment version.
+
+Keys are (experiment id, version of experiment.json), so a re-trained or
+renamed experiment is recomputed and nothing else is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+import pandas as pd
+import streamlit as st
+
+from automl.evaluate import evaluate_experiment, experiment_evaluation_data
+from automl.leaderboard import load_trials
+from automl.plots.evaluation import evaluation_figures
+from automl.plots.search import search_figures
+from dashboard import state
+
+
+def _exp(exp_id: str):
+    return state.workspace().get(exp_id)
+
+
+@st.cache_data(max_entries=32, show_spinner="Scoring the held-out rows…")
+def evaluation(exp_id: str, version: float):
+    return evaluate_experiment(_exp(exp_id))
+
+
+@st.cache_data(max_entries=32, show_spinner="Drawing the evaluation plots…")
+def eval_figures(exp_id: str, version: float) -> dict[str, Any]:
+    return evaluation_figures(experiment_evaluation_data(_exp(exp_id)))
+
+
+@st.cache_data(max_entries=32, show_spinner="Reading the study…")
+def study_figures(exp_id: str, version: float) -> tuple[dict[str, Any], dict[str, str]]:
+    exp = _exp(exp_id)
+    study = optuna.load_study(study_name=exp.id, storage=exp.storage_url)
+    return search_figures(study, exp.meta.get("metric_greater_is_better"), f"CV {exp.meta.get('metric')}")
+
+
+@st.cache_data(max_entries=32)
+def trials(exp_id: str, version: float) -> pd.DataFrame:
+    exp = _exp(exp_id)
+    return load_trials(exp.storage_url, exp.id)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def model_bytes(exp_id: str, version: float) -> bytes:
+    return _exp(exp_id).file("model.joblib").read_bytes()

@@ -1,0 +1,69 @@
+"""Widgets several pages use: the experiment header with its share link, the experiment picker."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from automl.experiment import Experiment
+from dashboard import state
+
+STATUS_ICON = {"completed": ":material/check_circle:", "running": ":material/autorenew:",
+               "queued": ":material/schedule:", "failed": ":material/error:", "cancelled": ":material/cancel:"}
+
+
+def share_link(exp: Experiment) -> str:
+    base = st.context.url or ""
+    return f"{base}?{state.EXPERIMENT_PARAM}={exp.id}"
+
+
+def experiment_header(exp: Experiment) -> dict:
+    """Title, status and a copyable link that opens this very page on this experiment."""
+    meta = exp.meta
+    status = exp.status
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader(meta.get("name", exp.id))
+        st.caption(f"{STATUS_ICON.get(status, '')} **{status}** · {meta.get('task', '?')} · target "
+                   f"`{meta.get('target', '?')}` · metric `{meta.get('metric', '?')}` · id `{exp.id}`")
+    with right:
+        st.text_input("Share this experiment (copy the link)", value=share_link(exp), key=f"link_{exp.id}",
+                      help="Anyone who can reach this server opens exactly this experiment with the link.")
+    return meta
+
+
+def pick_experiment(label: str = "Experiment", only_finished: bool = True) -> Experiment | None:
+    """A selectbox over the workspace's experiments, defaulting to the current one."""
+    table = state.workspace().summaries()
+    if only_finished:
+        table = table[table["status"].isin(["completed", "cancelled"])]
+    if table.empty:
+        return None
+    ids = table["id"].tolist()
+    names = dict(zip(table["id"], table["name"] + " · " + table["status"] + " · " + table["id"].str[:6]))
+    current = st.session_state.get(state.SESSION_EXPERIMENT)
+    index = ids.index(current) if current in ids else 0
+    chosen = st.selectbox(label, ids, index=index, format_func=names.get)
+    return state.workspace().get(chosen) if chosen else None
+
+
+def require_experiment() -> Experiment:
+    """The current experiment, or a picker; stops the page when there is none at all."""
+    exp = state.current_experiment()
+    if exp is not None:
+        return exp
+    exp = pick_experiment()
+    if exp is None:
+        from dashboard.navigation import DATA
+
+        st.info("No experiment yet. Pick a table and train a model first.")
+        st.page_link(DATA, label="Go to Data", icon=":material/table_chart:")
+        st.stop()
+    state.set_experiment(exp.id)
+    return exp
+
+
+def show_error(err: Exception) -> None:
+    """An AutoMLError as the user should read it: the problem, then the fix."""
+    problem = getattr(err, "problem", str(err))
+    fix = getattr(err, "fix", None)
+    st.error(f"**{problem}**" + (f"\n\n{fix}" if fix else ""), icon=":material/error:")
