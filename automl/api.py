@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 import traceback
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
@@ -152,6 +153,9 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
     study = make_study(storage, exp.id, metric, config.seed, n_defaults)
     if fresh and not study.trials:
         enqueue_defaults(study, algos)
+    # Workers on other machines stop at this wall-clock time (the leader keeps its own, refit-aware clock).
+    exp.update(search_deadline=None if budget.total_s is None else time.time() + budget.search_remaining(),
+               trial_budget=config.trials, study_name=exp.id)
     reporter = _Reporter(exp, budget, config, progress, metric.greater_is_better)
     study.optimize(_catching(objective), n_trials=config.trials, callbacks=[reporter],
                    timeout=None if budget.total_s is None else max(budget.search_remaining(), 0.1),

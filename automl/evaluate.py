@@ -10,6 +10,7 @@ the binary threshold and gain tables live in :mod:`automl.threshold`.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,7 +124,11 @@ def classification_metrics(y, pred, proba, classes, positive) -> tuple[dict, dic
                    else ["roc_auc", "roc_auc_weighted", "log_loss"])
     for name in proba_names:
         try:
-            m[name] = _proba_metric(name, y, proba, classes, positive)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m[name] = _proba_metric(name, y, proba, classes, positive)
+            if not np.isfinite(m[name]):
+                raise ValueError("a class is absent from the held-out rows")
         except ValueError as err:  # e.g. one class only in a tiny held-out split
             m[name], notes[name] = None, f"not defined on these rows: {err}"
     return {k: None if v is None else float(v) for k, v in m.items()}, notes

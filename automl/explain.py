@@ -140,7 +140,7 @@ def make_explainer(experiment: Experiment, cls: Any = None, seed: int = 0) -> Mo
     background = background.sample(frac=1.0, random_state=np.random.default_rng(seed).integers(2**31 - 1))
     algorithm = (experiment.meta.get("model") or {}).get("algorithm") or experiment.meta["best"]["algorithm"]
     kind = ALGORITHMS[algorithm].explainer if algorithm in ALGORITHMS else "kernel"
-    return build_explainer(model, kind, schema.features, target, background, schema.of_kind(NUMERIC), seed)
+    return build_explainer(model, kind, schema.features, target, background, seed)
 
 
 def explain_row(experiment: Experiment, row: pd.DataFrame, cls: Any = None,

@@ -295,10 +295,12 @@ def _performance(task: str, frame: pd.DataFrame, proba: np.ndarray | None, class
         n_labelled = int(known.sum())
         if task == "regression":
             pred = Predictions(y[known].to_numpy(dtype=float), frame["prediction"].to_numpy()[known])
-        else:
+        else:  # labels as class indices: the same scores, without sklearn sorting 100k strings
             codes, names = category_strings(y[known])
-            pred = Predictions(names[codes].astype(object), frame[PREDICTED_CLASS].to_numpy(dtype=object)[known],
-                               proba[known], list(classes), positive)
+            index = {c: i for i, c in enumerate(classes)}
+            y_idx = np.array([index.get(n, len(classes)) for n in names] + [-1])[codes]
+            pred = Predictions(y_idx, np.argmax(proba[known], axis=1), proba[known], list(range(len(classes))),
+                               index.get(positive))
         for name in metrics_for(task):
             try:
                 actual[name] = METRICS[name].score(pred)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shap
 
+from automl.coded_model import CodedModel
 from automl.preprocess import feature_origins
 
 REGRESSION = "regression"
@@ -124,28 +125,28 @@ class LinearBackend(_TransformedSpace):
 
 
 class PermutationBackend(ModelExplainer):
-    """Model-agnostic: the whole model on raw rows, so ensembles of differently preprocessed members work."""
+    """Model-agnostic: the whole model over original columns, so ensembles of differently preprocessed
+    members work too; the game is played over the columns the user knows."""
 
     kind = "kernel"
 
     def __init__(self, model, features: list[str], target: OutputTarget, background: pd.DataFrame,
-                 numeric: list[str] = (), seed: int = 0, **_: Any) -> None:
+                 seed: int = 0, **_: Any) -> None:
         super().__init__(features)
         self.model, self.target, self.seed = model, target, seed
-        self.codec = _Codec(self.features, set(numeric))
-        bg = background.head(BACKGROUND_ROWS)
-        masker = shap.maskers.Independent(self.codec.encode(bg), max_samples=len(bg))
+        bg = background[self.features].head(BACKGROUND_ROWS).reset_index(drop=True)
+        self.coded = CodedModel(model, self.features, target)
+        codes = self.coded.encode(bg)
+        self.coded.check(codes, np.random.default_rng(seed))
         with isolated_global_rng(seed):  # shap draws permutations from numpy's global RNG
-            self.explainer = shap.PermutationExplainer(self._f, masker, feature_names=self.features)
+            self.explainer = shap.PermutationExplainer(self.coded, shap.maskers.Independent(codes, max_samples=len(bg)),
+                                                       feature_names=self.features)
         self.output = target.describe("probability" if target.index is not None else "value")
         self.name = f"PermutationExplainer (model-agnostic, {len(bg)} background rows)"
 
-    def _f(self, codes: np.ndarray) -> np.ndarray:
-        return model_output(self.model, self.codec.decode(codes), self.target)
-
     def explain(self, X: pd.DataFrame, precise: bool = False) -> tuple[np.ndarray, float]:
         perms = PERMUTATIONS_LOCAL if precise else PERMUTATIONS_GLOBAL
-        codes = self.codec.encode(X)
+        codes = self.coded.encode(X[self.features])
         with isolated_global_rng(self.seed), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = self.explainer(codes, max_evals=perms * (2 * len(self.features) + 1), silent=True)
@@ -157,12 +158,12 @@ BACKENDS: dict[str, type[ModelExplainer]] = {"tree": TreeBackend, "linear": Line
 
 
 def build_explainer(model, kind: str, features: list[str], target: OutputTarget, background: pd.DataFrame,
-                    numeric: list[str] = (), seed: int = 0) -> ModelExplainer:
+                    seed: int = 0) -> ModelExplainer:
     """The backend for ``kind`` (the registry's tree | linear | kernel); anything else goes model-agnostic."""
     backend = BACKENDS.get(kind, PermutationBackend)
     if backend is not PermutationBackend and not hasattr(model, "named_steps"):
         backend = PermutationBackend  # an ensemble (or anything not a Pipeline) has no single transformed space
-    return backend(model, features, target, background=background, numeric=list(numeric), seed=seed)
+    return backend(model, features, target, background=background, seed=seed)
 
 
 def explain_in_chunks(explainer: ModelExplainer, X: pd.DataFrame,
@@ -205,46 +206,6 @@ def _pick_output(values: Any, expected: Any, target: OutputTarget) -> tuple[np.n
         # A 2-D binary result is the margin of classes_[1]; class 0's margin is its negative.
         return -values, -float(expected[0])
     return values, float(expected[0])
-
-
-class _Codec:
-    """Original columns as one float matrix (categories and dates as codes) for shap's maskers."""
-
-    def __init__(self, features: list[str], numeric: set[str]) -> None:
-        self.features, self.numeric = features, numeric
-        self.vocab: dict[str, list] = {f: [] for f in features if f not in numeric}
-        self.codes: dict[str, dict] = {f: {} for f in self.vocab}
-
-    def encode(self, frame: pd.DataFrame) -> np.ndarray:
-        out = np.empty((len(frame), len(self.features)))
-        for j, col in enumerate(self.features):
-            if col in self.numeric:
-                out[:, j] = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-                continue
-            vocab, codes = self.vocab[col], self.codes[col]
-            for i, value in enumerate(frame[col].tolist()):
-                key = None if _is_missing(value) else value
-                if key not in codes:  # a category typed into a form may be new: learn it here
-                    codes[key] = len(vocab)
-                    vocab.append(key)
-                out[i, j] = codes[key]
-        return out
-
-    def decode(self, matrix: np.ndarray) -> pd.DataFrame:
-        columns = {}
-        for j, col in enumerate(self.features):
-            if col in self.numeric:
-                columns[col] = matrix[:, j]
-            else:
-                columns[col] = np.asarray(self.vocab[col], dtype=object)[matrix[:, j].astype(int)]
-        return pd.DataFrame(columns)
-
-
-def _is_missing(value: object) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 @contextmanager

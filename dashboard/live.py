@@ -16,7 +16,10 @@ REFRESH_S = 1.5
 
 @st.fragment(run_every=REFRESH_S)
 def live_progress(exp_id: str) -> None:
+    from dashboard.components import experiment_header
+
     exp = state.workspace().get(exp_id)
+    experiment_header(exp)
     meta, progress, status = exp.meta, exp.progress, exp.status
     if status in FINISHED:
         _finished(exp, meta, status)

@@ -27,8 +27,11 @@ def app_path() -> Path:
 
 def run(args: argparse.Namespace) -> int:
     env = dict(os.environ)
-    if args.workspace:
-        env["AUTOML_WORKSPACE"] = str(Path(args.workspace).resolve())
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_path()), "--server.port", str(args.port),
+    # Streamlit reads .streamlit/config.toml from its working directory: run it from the project root,
+    # and pin the workspace to where the user is (or asked for) before changing directory.
+    env["AUTOML_WORKSPACE"] = str(Path(args.workspace or env.get("AUTOML_WORKSPACE") or "workspace").resolve())
+    app = app_path()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
            "--server.address", args.host, "--browser.gatherUsageStats", "false"]
-    return subprocess.call(cmd, env=env)
+    print(f"Dashboard on http://{args.host}:{args.port}  (workspace {env['AUTOML_WORKSPACE']})", flush=True)
+    return subprocess.call(cmd, env=env, cwd=app.parent.parent)

@@ -11,7 +11,7 @@ from automl.errors import AutoMLError
 from automl.experiment import FINISHED
 from automl.metrics import DEFAULT_METRIC, METRICS, metrics_for
 from dashboard import state
-from dashboard.components import experiment_header, show_error
+from dashboard.components import show_error
 from dashboard.live import live_progress
 from dashboard.navigation import DATA
 
@@ -19,7 +19,6 @@ st.title("Train")
 
 exp = state.current_experiment()
 if exp is not None and exp.status not in FINISHED:
-    experiment_header(exp)
     live_progress(exp.id)
     st.stop()
 
@@ -73,5 +72,4 @@ if start:
 if exp is not None:
     st.divider()
     st.caption("Last experiment in this session")
-    experiment_header(exp)
     live_progress(exp.id)
