@@ -13,6 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from automl.evaluate import evaluate_experiment, experiment_evaluation_data
+from automl.fairness import experiment_fairness, sensitive_candidates as _candidates
+from automl.plots.evaluation import threshold_figure as _threshold_figure
+from automl.plots.fairness import fairness_figures as _fairness_figures
+from automl.threshold import save_threshold as _save_threshold
 from automl.leaderboard import load_trials
 from automl.plots.evaluation import evaluation_figures
 from automl.plots.search import search_figures
@@ -49,3 +53,30 @@ def trials(exp_id: str, version: float) -> pd.DataFrame:
 @st.cache_data(max_entries=8, show_spinner=False)
 def model_bytes(exp_id: str, version: float) -> bytes:
     return _exp(exp_id).file("model.joblib").read_bytes()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def threshold_figure(exp_id: str, version: float, threshold: float):
+    data = experiment_evaluation_data(_exp(exp_id))
+    return _threshold_figure(data.thresholds, threshold)
+
+
+def save_threshold(exp, threshold: float | None) -> None:
+    _save_threshold(exp, threshold)  # rewrites experiment.json: every cache keyed by its version refreshes
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def sensitive_candidates(exp_id: str, version: float) -> list[str]:
+    exp = _exp(exp_id)
+    hold = exp.holdout()
+    features = [c for c in exp.schema.names if c in hold.columns]
+    return _candidates(hold[features])
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing per-group metrics…")
+def fairness(exp_id: str, version: float, sensitive: tuple[str, ...]):
+    return experiment_fairness(_exp(exp_id), list(sensitive))
+
+
+def fairness_figures(report) -> dict[str, Any]:
+    return _fairness_figures(report)

@@ -78,6 +78,39 @@ for start in range(0, len(names), 2):
     for col, name in zip(cols, names[start:start + 2]):
         col.plotly_chart(figures[name], width="stretch", key=f"eval_{name}")
 
+if meta["task"] == "binary":
+    with st.expander("Decision threshold", icon=":material/tune:"):
+        saved = meta.get("threshold")
+        chosen = st.slider(f"Predict '{meta.get('positive_class')}' when its probability is at least", 0.01, 0.99,
+                           float(saved if saved is not None else 0.5), 0.01, key=f"thr_{exp.id}")
+        st.plotly_chart(cached.threshold_figure(exp.id, version, chosen), width="stretch", key="thr_fig")
+        c1, c2 = st.columns(2)
+        if c1.button("Save this threshold into the model", icon=":material/save:"):
+            cached.save_threshold(exp, chosen)
+            st.rerun()
+        if saved is not None and c2.button("Back to the default rule (0.5 / most likely class)"):
+            cached.save_threshold(exp, None)
+            st.rerun()
+        if saved is not None:
+            st.caption(f"The model files predict with the saved threshold {saved:.2f}; metrics above use it.")
+
+with st.expander("Fairness across groups", icon=":material/balance:"):
+    candidates = cached.sensitive_candidates(exp.id, version)
+    sensitive = st.multiselect("Sensitive columns (e.g. sex, race, age)", candidates, key=f"fair_{exp.id}")
+    if sensitive:
+        try:
+            report = cached.fairness(exp.id, version, tuple(sensitive))
+        except AutoMLError as err:
+            show_error(err)
+        else:
+            for note in report.notes:
+                st.caption(note)
+            for group, fig in zip(report.columns, cached.fairness_figures(report).values()):
+                for warning in group.warnings:
+                    st.warning(warning, icon=":material/warning:")
+                st.dataframe(group.table, hide_index=True, width="stretch")
+                st.plotly_chart(fig, width="stretch", key=f"fair_fig_{group.column}")
+
 st.subheader("Search")
 search_figs, notes = cached.study_figures(exp.id, version)
 st.plotly_chart(search_figs["history"], width="stretch", key="search_history")
