@@ -1,11 +1,12 @@
 """Metrics on the held-out split, per task, with a bootstrap interval on the headline.
 
 Point metrics are scikit-learn's own functions, so the numbers match what a
-user would compute by hand. The bootstrap writes each metric as a weighted
-sum over rows: a resample is a row of counts, and 1,000 resamples are a few
-matrix products instead of 1,000 calls. The data behind the evaluation plots
-(confusion matrix, ROC/PR/calibration curves, residuals) is computed here too;
-the binary threshold and gain tables live in :mod:`automl.threshold`.
+user would compute by hand. The bootstrap writes each metric as a mean of
+per-row values or a function of counts per code: a batch of resamples is a
+matrix of row indices, so 1,000 resamples cost a few gathers and bincounts
+instead of 1,000 calls. The data behind the evaluation plots (confusion
+matrix, ROC/PR/calibration curves, residuals) is computed here too; the binary
+threshold and gain tables live in :mod:`automl.threshold`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from sklearn import metrics as skm
 
 from automl.errors import AutoMLError
 from automl.metrics import BINARY, DEFAULT_METRIC, MULTICLASS, REGRESSION, positive_class
-from automl.threshold import ThresholdClassifier, apply_threshold, gain_table, save_threshold, threshold_table  # noqa: F401
+from automl.threshold import (ThresholdClassifier, apply_threshold, base_model, gain_table,  # noqa: F401
+                              save_threshold, threshold_table)
+
+__all__ = ["Evaluation", "EvaluationData", "Confusion", "evaluate", "evaluate_experiment", "bootstrap_interval",
+           "weighted_metric", "classification_metrics", "regression_metrics", "per_class_table", "confusion",
+           "roc_curves", "pr_curves", "calibration_table", "regression_table", "evaluation_data",
+           "experiment_evaluation_data", "holdout_inputs", "ThresholdClassifier", "apply_threshold", "base_model",
+           "save_threshold", "threshold_table", "gain_table", "LABELS", "LOWER_IS_BETTER"]
 
 LABELS = {
     "accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy", "precision": "Precision",
@@ -76,6 +83,9 @@ def evaluate(y_true, y_pred, proba, classes, task: str, positive: Any = None, me
     y, pred, proba, classes = _inputs(y_true, y_pred, proba, classes, task)
     if task == BINARY and positive is None:
         positive = positive_class(pd.Series(y))
+    if task == BINARY and positive not in classes:
+        raise AutoMLError(f"The positive class {positive!r} is not one of the classes {classes}.",
+                          "Pass one of the model's classes as the positive class.")
     if task == REGRESSION:
         values, notes, per_class = *regression_metrics(y, pred), None
     else:
@@ -180,10 +190,7 @@ def bootstrap_interval(y_true, y_pred, proba=None, classes=None, task: str = REG
     rng = np.random.default_rng(seed)
     n, block, values = len(y), max(1, CHUNK // len(y)), []
     for start in range(0, n_resamples, block):
-        b = min(block, n_resamples - start)
-        rows = rng.integers(0, n, size=(b, n)) + np.arange(b)[:, None] * n
-        weights = np.bincount(rows.ravel(), minlength=b * n).reshape(b, n).astype(float)
-        values.append(ctx.metric(metric, weights))
+        values.append(ctx.metric(metric, rng.integers(0, n, size=(min(block, n_resamples - start), n))))
     out = np.concatenate(values)
     out = out[np.isfinite(out)]
     if len(out) < n_resamples / 2:
@@ -194,61 +201,69 @@ def bootstrap_interval(y_true, y_pred, proba=None, classes=None, task: str = REG
 
 def weighted_metric(name: str, y_true, y_pred, proba, classes, task: str, positive: Any,
                     weights: np.ndarray) -> np.ndarray:
-    """``name`` on rows repeated ``weights[b, i]`` times, for each row b of ``weights``."""
+    """``name`` on rows repeated ``weights[b, i]`` times (whole counts, equal totals), for each row b."""
     y, pred, proba, classes = _inputs(y_true, y_pred, proba, classes or [], task)
-    return _Context(y, pred, proba, classes, task, positive).metric(name, np.atleast_2d(weights).astype(float))
-
-
-def _onehot(codes: np.ndarray, width: int) -> sparse.csr_matrix:
-    return sparse.csr_matrix((np.ones(len(codes)), (np.arange(len(codes)), codes)), shape=(len(codes), width))
-
-
-def _dot(weights: np.ndarray, matrix) -> np.ndarray:
-    return np.asarray((matrix.T @ weights.T).T) if sparse.issparse(matrix) else weights @ matrix
+    counts = np.atleast_2d(np.asarray(weights)).astype(int)
+    if len(set(counts.sum(1).tolist())) != 1:
+        raise ValueError("every row of weights must add up to the same number of draws")
+    draws = np.stack([np.repeat(np.arange(len(y)), row) for row in counts])
+    return _Context(y, pred, proba, classes, task, positive).metric(name, draws)
 
 
 class _Context:
-    """Per-row quantities from which each metric of a weighted resample follows."""
+    """Per-row quantities from which each metric of a batch of resamples follows.
+
+    A batch is ``draws``, row indices of shape (b, m). Every metric is a mean of
+    per-row values or a function of counts per code (a class, a confusion cell,
+    a score value, a rank), and both are gathers from small arrays plus one
+    ``bincount``: no (b, n) weight matrix, no per-resample Python loop.
+    """
 
     def __init__(self, y, pred, proba, classes, task, positive) -> None:
         self.task, self.n = task, len(y)
         if task == REGRESSION:
             self.y, self.err = y, pred - y
-            self.order = np.argsort(np.abs(self.err), kind="stable")
+            self.rank = np.empty(self.n, dtype=np.int64)
+            self.rank[np.argsort(np.abs(self.err), kind="stable")] = np.arange(self.n)
             return
         k = self.k = len(classes)
         index = {str(c): i for i, c in enumerate(classes)}
         self.yi = np.array([index[str(v)] for v in y])
-        self.cells = _onehot(self.yi * k + np.array([index[str(v)] for v in pred]), k * k)
+        self.cells = self.yi * k + np.array([index[str(v)] for v in pred])
         self.pos = classes.index(positive) if positive in classes else k - 1
-        self.proba = proba
+        self.proba = None if proba is None else proba / proba.sum(1, keepdims=True)
+        self._scores: dict[int, tuple[np.ndarray, int]] = {}
 
-    def metric(self, name: str, w: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def counts(draws: np.ndarray, codes: np.ndarray, width: int) -> np.ndarray:
+        b = draws.shape[0]
+        flat = (codes[draws] + np.arange(b)[:, None] * width).ravel()
+        return np.bincount(flat, minlength=b * width).reshape(b, width).astype(float)
+
+    def metric(self, name: str, draws: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.task == REGRESSION:
-                return self._regression(name, w)
+                return self._regression(name, draws)
             if name in ("roc_auc", "roc_auc_weighted", "average_precision", "log_loss", "brier"):
-                return self._probabilistic(name, w)
-            return self._labels(name, w)
+                return self._probabilistic(name, draws)
+            return self._labels(name, draws)
 
-    def _regression(self, name: str, w: np.ndarray) -> np.ndarray:
-        n, err, y = w.sum(1), self.err, self.y
+    def _regression(self, name: str, d: np.ndarray) -> np.ndarray:
+        err, y = self.err, self.y
         if name in ("rmse", "mae", "mape"):
             per_row = {"rmse": err**2, "mae": np.abs(err), "mape": np.abs(err) / np.maximum(np.abs(y), 1e-300)}
-            mean = (w @ per_row[name]) / n
+            mean = per_row[name][d].mean(1)
             return np.sqrt(mean) if name == "rmse" else mean
         if name == "r2":
-            mean_y = (w @ y) / n
-            return 1 - (w @ err**2) / ((w @ y**2) - n * mean_y**2)
+            return 1 - (err**2)[d].mean(1) / y[d].var(1)
         if name == "median_ae":  # the middle value(s) of the repeated sorted errors
-            cum, ae = np.cumsum(w[:, self.order], axis=1), np.abs(err)[self.order]
-            lo = np.argmax(cum >= np.floor((n[:, None] - 1) / 2) + 1, axis=1)
-            hi = np.argmax(cum >= np.floor(n[:, None] / 2) + 1, axis=1)
-            return (ae[lo] + ae[hi]) / 2
+            cum, m = np.cumsum(self.counts(d, self.rank, self.n), axis=1), d.shape[1]
+            ae = np.sort(np.abs(err))
+            return (ae[np.argmax(cum >= (m - 1) // 2 + 1, axis=1)] + ae[np.argmax(cum >= m // 2 + 1, axis=1)]) / 2
         raise AutoMLError(f"No bootstrap for the metric '{name}'.", f"Use one of: {', '.join(LABELS)}.")
 
-    def _labels(self, name: str, w: np.ndarray) -> np.ndarray:
-        cm = _dot(w, self.cells).reshape(-1, self.k, self.k)
+    def _labels(self, name: str, d: np.ndarray) -> np.ndarray:
+        cm = self.counts(d, self.cells, self.k * self.k).reshape(-1, self.k, self.k)
         tp = np.diagonal(cm, axis1=1, axis2=2)
         true, predicted, total = cm.sum(2), cm.sum(1), cm.sum((1, 2))
         recall, precision = tp / true, np.nan_to_num(tp / predicted)
@@ -269,33 +284,34 @@ class _Context:
         present = (true + predicted) > 0
         return (per_class * present).sum(1) / present.sum(1)
 
-    def _probabilistic(self, name: str, w: np.ndarray) -> np.ndarray:
-        p = self.proba / self.proba.sum(1, keepdims=True)
+    def _probabilistic(self, name: str, d: np.ndarray) -> np.ndarray:
+        p = self.proba
         if name == "log_loss":
-            eps = np.finfo(p.dtype).eps
-            return (w @ -np.log(np.clip(p[np.arange(self.n), self.yi], eps, 1))) / w.sum(1)
+            return (-np.log(np.clip(p[np.arange(self.n), self.yi], np.finfo(p.dtype).eps, 1)))[d].mean(1)
         if name == "brier":
-            return (w @ (p[:, self.pos] - (self.yi == self.pos)) ** 2) / w.sum(1)
+            return ((p[:, self.pos] - (self.yi == self.pos)) ** 2)[d].mean(1)
         if self.k == 2:
-            return _ranked(p[:, self.pos], self.yi == self.pos, w, name == "average_precision")
-        aucs = np.column_stack([_ranked(p[:, j], self.yi == j, w) for j in range(self.k)])
+            return self._ranked(self.pos, d, name == "average_precision")
+        aucs = np.column_stack([self._ranked(j, d) for j in range(self.k)])
         if name == "roc_auc_weighted":
-            true = _dot(w, _onehot(self.yi, self.k))
+            true = self.counts(d, self.yi, self.k)
             return np.nansum(aucs * true, 1) / np.where(np.isnan(aucs), 0, true).sum(1)
         return np.nanmean(aucs, axis=1)
 
-
-def _ranked(score: np.ndarray, truth: np.ndarray, w: np.ndarray, average_precision: bool = False) -> np.ndarray:
-    """ROC AUC (ties count half) or average precision of weighted rows, from per-score-value sums."""
-    values, inverse = np.unique(score, return_inverse=True)
-    bucket = _onehot(inverse.ravel(), len(values))
-    pos, neg = _dot(w * truth, bucket), _dot(w * ~truth, bucket)
-    n_pos = pos.sum(1)
-    if average_precision:  # precision at each threshold, weighted by the recall it adds
-        tp, fp = np.cumsum(pos[:, ::-1], 1), np.cumsum(neg[:, ::-1], 1)
-        return np.nansum(pos[:, ::-1] * tp / (tp + fp), 1) / n_pos
-    below = np.cumsum(neg, 1) - neg
-    return (pos * (below + 0.5 * neg)).sum(1) / (n_pos * neg.sum(1))
+    def _ranked(self, j: int, d: np.ndarray, average_precision: bool = False) -> np.ndarray:
+        """ROC AUC (ties count half) or average precision of class ``j`` one-vs-rest, from counts per score."""
+        if j not in self._scores:  # code: the score's rank among distinct values, shifted for negatives
+            values, inverse = np.unique(self.proba[:, j], return_inverse=True)
+            self._scores[j] = (inverse.ravel() + len(values) * (self.yi != j), len(values))
+        codes, u = self._scores[j]
+        both = self.counts(d, codes, 2 * u)
+        pos, neg = both[:, :u], both[:, u:]
+        n_pos = pos.sum(1)
+        if average_precision:  # precision at each threshold, weighted by the recall it adds
+            tp, fp = np.cumsum(pos[:, ::-1], 1), np.cumsum(neg[:, ::-1], 1)
+            return np.nansum(pos[:, ::-1] * tp / (tp + fp), 1) / n_pos
+        below = np.cumsum(neg, 1) - neg
+        return (pos * (below + 0.5 * neg)).sum(1) / (n_pos * neg.sum(1))
 
 
 # -- data behind the plots --------------------------------------------------------------------------

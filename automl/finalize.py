@@ -116,7 +116,7 @@ def _evaluate_holdout(model, hold: pd.DataFrame, space) -> tuple[pd.DataFrame, d
             proba = model.predict_proba(X_hold)
             for j, c in enumerate(model.classes_):
                 frame[f"proba_{c}"] = proba[:, j]
-            pred = Predictions(y_hold.to_numpy(dtype=object), frame["prediction"].to_numpy(dtype=object), proba,
+            pred = Predictions(y_hold.to_numpy(), frame["prediction"].to_numpy(), proba,
                                list(model.classes_), space.positive)
     scores = {}
     for name, metric in METRICS.items():

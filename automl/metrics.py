@@ -95,8 +95,9 @@ def metrics_for(task: str) -> list[str]:
 
 def predictions_from_proba(y_true: np.ndarray, proba: np.ndarray, classes: list, positive: object) -> Predictions:
     """Labels from probabilities (argmax), so every classification metric can be computed."""
-    y_pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
-    return Predictions(np.asarray(y_true, dtype=object), y_pred, proba, list(classes), positive)
+    # No dtype=object here: scikit-learn can't tell the target type of an object array of ints.
+    y_pred = np.asarray(classes)[np.argmax(proba, axis=1)]
+    return Predictions(np.asarray(y_true), y_pred, proba, list(classes), positive)
 
 
 def positive_class(y) -> object:

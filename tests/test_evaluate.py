@@ -7,7 +7,6 @@ import warnings
 import joblib
 import lightgbm as lgb
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
@@ -37,8 +36,8 @@ def fitted(path, target, estimator, style="linear", task=None, test_size=0.3):
     return d, model, X_te, y_te
 
 
-def predictions(path, target, estimator, style="linear", task=None, fit=None):
-    d, model, X_te, y_te = fit or fitted(path, target, estimator, style, task)
+def predictions(path, target, estimator, style="linear", task=None, fit=None, test_size=0.3):
+    d, model, X_te, y_te = fit or fitted(path, target, estimator, style, task, test_size)
     proba = model.predict_proba(X_te) if d.task != "regression" else None
     classes = list(model.classes_) if proba is not None else []
     return d.task, y_te.to_numpy(), model.predict(X_te), proba, classes

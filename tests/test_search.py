@@ -27,6 +27,7 @@ def test_completed_experiment_folder(trained_titanic):
         assert key in meta
     assert set(meta["best"]) >= {"algorithm", "params", "cv_score"}
     assert 0.75 < meta["holdout"]["roc_auc"] <= 1.0
+    assert all(v is not None for v in meta["holdout"].values())  # integer labels score like strings
     assert (exp.path / "model.joblib").exists() and (exp.path / "study.db").exists()
     hold = exp.holdout()
     assert len(hold) == meta["rows"]["holdout"] == 179

@@ -83,7 +83,7 @@ def calibration_figure(cal: pd.DataFrame) -> go.Figure:
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     name = str(cal["class"].iloc[0]) if len(cal) else ""
     fig.add_trace(go.Bar(x=(cal["low"] + cal["high"]) / 2, y=cal["count"], width=cal["high"] - cal["low"],
-                         name="Rows per bin", marker_color="#c7d3e3", opacity=0.6,
+                         name="Rows per bin", marker_color="#c7d3e3", opacity=0.35,
                          hovertemplate="Bin %{x:.2f}<br>%{y} rows<extra></extra>"), secondary_y=True)
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="Perfectly calibrated", line=DIAGONAL,
                              hoverinfo="skip"), secondary_y=False)

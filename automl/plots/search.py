@@ -193,7 +193,8 @@ def slice_figures(source: Any, metric_label: str = "CV score") -> dict[str, go.F
             fig.update_xaxes(title_text=name, type="log" if log else None, row=r, col=c)
         fig.update_yaxes(title_text=metric_label, col=1)
         fig.update_layout(template=TEMPLATE, height=HEIGHT if nrows == 1 else 300 * nrows,
-                          title={"text": f"Slice plot: {_label(algorithm)} ({len(part)} completed trials)", "x": 0.02},
+                          title={"text": f"Slice plot: {_label(algorithm)} ({len(part)} completed trials)",
+                                 "x": 0.02},
                           margin={"l": 60, "r": 20, "t": 55, "b": 50})
         figures[algorithm] = fig
     return figures
