@@ -52,6 +52,7 @@ class FitConfig:
     exclude: list[str] = field(default_factory=list)
     storage: str | None = None
     source: str | None = None  # where the table came from (a path), for re-runs and workers
+    holdout_path: str | None = None  # fixed held-out rows (e.g. a champion's), instead of a random split
 
     def __post_init__(self) -> None:
         if self.time_budget is None and self.trials is None:
@@ -119,8 +120,19 @@ def resume(exp: Experiment, *, time_budget: float | None = None, trials: int | N
 
 
 def _split(dataset: Dataset, config: FitConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Training rows and held-out rows (stratified for classification), target column included."""
+    """Training rows and held-out rows (stratified for classification), target column included.
+
+    With ``holdout_path`` the held-out rows are given (so two models are scored on the same rows)
+    and every row of the table trains.
+    """
     frame = dataset.X.assign(**{dataset.target: dataset.y})
+    if config.holdout_path:
+        hold = read_table(config.holdout_path)
+        missing = [c for c in frame.columns if c not in hold.columns]
+        if missing:
+            raise AutoMLError(f"The held-out rows lack the column(s) {', '.join(missing)}.",
+                              "Give held-out rows with the same columns as the training table.")
+        return frame, hold[list(frame.columns)].dropna(subset=[dataset.target])
     stratify = dataset.y if dataset.task != REGRESSION else None
     train, hold = train_test_split(frame, test_size=config.holdout, random_state=config.seed, stratify=stratify)
     return train, hold

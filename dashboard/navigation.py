@@ -16,5 +16,6 @@ def _page(file: str, title: str, icon: str, default: bool = False) -> st.Page:
 DATA = _page("data.py", "Data", ":material/table_chart:", default=True)
 TRAIN = _page("train.py", "Train", ":material/rocket_launch:")
 RESULTS = _page("results.py", "Results", ":material/leaderboard:")
+EXPLAIN = _page("explain.py", "Explain", ":material/psychology:")
 EXPERIMENTS = _page("experiments.py", "Experiments", ":material/folder_open:")
-PAGES = [DATA, TRAIN, RESULTS, EXPERIMENTS]
+PAGES = [DATA, TRAIN, RESULTS, EXPLAIN, EXPERIMENTS]
