@@ -35,12 +35,14 @@ class CodedModel:
         self.blocks: list[list[np.ndarray]] = []
         self.widths: list[int] = []
         self.fast = all(hasattr(m, "named_steps") and "preprocess" in m.named_steps for m in self.members)
-        if self.fast:
-            for member in self.members:
+        try:
+            for member in self.members if self.fast else []:
                 origins = np.asarray(feature_origins(member), dtype=object)
                 self.blocks.append([np.flatnonzero(origins == f) for f in self.features])
                 self.widths.append(len(origins))
                 self.tables.append([np.empty((0, len(b))) for b in self.blocks[-1]])
+        except ValueError:  # a transformer mixing columns: no per-column blocks
+            self.fast = False
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
         """Codes of ``frame``'s values; values never seen before are added (a form may type new ones)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -25,9 +24,8 @@ from automl import experiment as ex
 from automl.algorithms import ALGORITHMS
 from automl.errors import AutoMLError
 from automl.experiment import Experiment
-from automl.schema import NUMERIC
-from automl.shap_values import (REGRESSION, ModelExplainer, OutputTarget, build_explainer, explain_in_chunks,
-                                model_output)
+from automl.shap_values import (LINEAR_BACKGROUND_ROWS, REGRESSION, ModelExplainer, OutputTarget, build_explainer,
+                                explain_in_chunks)
 
 FOLDER = "explain"
 IMPORTANCE = f"{FOLDER}/importance.json"
@@ -136,9 +134,10 @@ def make_explainer(experiment: Experiment, cls: Any = None, seed: int = 0) -> Mo
     model = experiment.load_model()
     target = output_target(experiment, cls, model)
     schema = experiment.schema
-    background = experiment.train_frame()[schema.features]
-    background = background.sample(frac=1.0, random_state=np.random.default_rng(seed).integers(2**31 - 1))
-    algorithm = (experiment.meta.get("model") or {}).get("algorithm") or experiment.meta["best"]["algorithm"]
+    train = experiment.train_frame()[schema.features]
+    background = train.sample(n=min(len(train), LINEAR_BACKGROUND_ROWS), random_state=int(seed))  # not the global RNG
+    meta = experiment.meta
+    algorithm = (meta.get("model") or {}).get("algorithm") or (meta.get("best") or {}).get("algorithm")
     kind = ALGORITHMS[algorithm].explainer if algorithm in ALGORITHMS else "kernel"
     return build_explainer(model, kind, schema.features, target, background, seed)
 
@@ -238,5 +237,4 @@ def _plain(value: Any) -> Any:
 
 
 __all__ = ["Explanation", "LocalExplanation", "explain_experiment", "load_explanation", "make_explainer",
-           "explain_row", "row_explanation", "global_importance", "importance_shares", "output_target",
-           "model_output"]
+           "explain_row", "row_explanation", "global_importance", "importance_shares", "output_target"]

@@ -57,7 +57,7 @@ def beeswarm_data(explanation: Explanation, top: int = 20, max_points: int = 200
         j = explanation.features.index(feature)
         parts.append(pd.DataFrame({
             "feature": feature, "rank": rank, "shap": explanation.values[rows, j],
-            "value": [_text(v) for v in explanation.data[feature].iloc[rows]],
+            "value": [value_text(v) for v in explanation.data[feature].iloc[rows]],
             "colour": colours[feature].to_numpy()[rows]}))
     columns = ["feature", "rank", "shap", "value", "colour"]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
@@ -178,7 +178,8 @@ def _fingerprint(experiment: Experiment) -> str:
 def _guess_kind(column: pd.Series) -> str:
     if pd.api.types.is_datetime64_any_dtype(column):
         return DATETIME
-    return NUMERIC if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column) else "categorical"
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    return NUMERIC if numeric else "categorical"
 
 
 def _as_number(column: pd.Series, kind: str) -> np.ndarray:
@@ -211,7 +212,7 @@ def _category_ranks(column: pd.Series, shap_values: np.ndarray) -> np.ndarray:
     return frame["cat"].map(rank).to_numpy(dtype=float, na_value=np.nan)
 
 
-def _text(value: Any) -> str:
+def value_text(value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "missing"
     if isinstance(value, float):

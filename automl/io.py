@@ -3,10 +3,17 @@
 Why a module of its own: reading is where user files first hurt us (wrong
 delimiter, Latin-1 bytes, a 30 GB file, an empty upload), so every failure
 here becomes a :class:`DataError` that says what to do.
+
+Large files (from :func:`compact_min_bytes` up) are read through pyarrow with
+explicit, compact dtypes (see :mod:`automl.compact_read`): strings with few
+distinct values become ``category``, floats ``float32`` where that keeps every
+value apart, integers ``int32`` where they fit. Smaller files are read exactly
+as before, with pandas.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -15,14 +22,20 @@ from typing import BinaryIO
 
 import pandas as pd
 
+from automl.compact_read import compact_csv, compact_parquet
 from automl.errors import DataError
 
 SUPPORTED = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx", ".xls")
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 # An in-memory DataFrame takes a few times the bytes of its CSV; refuse early
-# rather than let the machine swap or the OOM killer take the worker.
+# rather than let the machine swap or the OOM killer take the worker. Measured
+# (bench/scale.py): a whole fit peaks at ~11x the CSV's bytes and ~32x a Parquet
+# file's (dictionary-encoded, compressed); with half the RAM as the budget, the
+# factors below keep that peak within the machine's RAM.
 CSV_MEMORY_FACTOR = 5.0
-PARQUET_MEMORY_FACTOR = 8.0
+PARQUET_MEMORY_FACTOR = 16.0
+HEAD_BYTES = 64 * 1024  # what the encoding and delimiter are sniffed from
+COMPACT_MIN_MB = 32.0  # from this file size up, read through pyarrow with compact dtypes
 
 
 def memory_budget_bytes() -> int:
@@ -43,11 +56,19 @@ def max_file_bytes(suffix: str = ".csv") -> int:
     return int(memory_budget_bytes() / factor)
 
 
-def read_table(source: str | os.PathLike | bytes | BinaryIO, name: str | None = None) -> pd.DataFrame:
+def compact_min_bytes() -> int:
+    """Files at least this large are read with compact dtypes (``AUTOML_COMPACT_MIN_MB`` overrides)."""
+    return int(float(os.environ.get("AUTOML_COMPACT_MIN_MB", COMPACT_MIN_MB)) * 1024 * 1024)
+
+
+def read_table(source: str | os.PathLike | bytes | BinaryIO, name: str | None = None, *,
+               compact: bool | None = None) -> pd.DataFrame:
     """Read CSV/TSV (delimiter and encoding sniffed), Parquet or Excel into a DataFrame.
 
     ``source`` is a path, raw bytes (an upload) or a binary file object; ``name``
     gives the file name (for its extension) when ``source`` is not a path.
+    ``compact``: read through pyarrow with compact dtypes (None: when the file is
+    at least :func:`compact_min_bytes` large).
     """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -78,11 +99,15 @@ def read_table(source: str | os.PathLike | bytes | BinaryIO, name: str | None = 
             f"{limit / 1e9:.1f} GB in memory.",
             "Sample the rows (or drop columns) before uploading, or raise AUTOML_MEMORY_BUDGET_MB on a larger machine.",
         )
+    if compact is None:
+        compact = size >= compact_min_bytes()
     with opener() as fh:
         if suffix in (".parquet", ".pq"):
-            frame = _read_parquet(fh, name)
+            frame = compact_parquet(fh, name) if compact else _read_parquet(fh, name)
         elif suffix in (".xlsx", ".xls"):
             frame = _read_excel(fh, name)
+        elif compact:
+            frame = _compact_csv(fh, name)
         else:
             frame = _read_csv(fh, name)
     return _check_frame(frame, name)
@@ -104,13 +129,26 @@ def _read_excel(fh: BinaryIO, name: str) -> pd.DataFrame:
                         "Open it in a spreadsheet program and save it as .xlsx or CSV.") from exc
 
 
-def _read_csv(fh: BinaryIO, name: str) -> pd.DataFrame:
-    raw = fh.read()
-    head = raw[: 64 * 1024]
+def _check_text(head: bytes, name: str) -> None:
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataError(f"'{name}' looks like a binary file, not a text table.",
                         "Upload a CSV, Parquet or Excel file.")
-    encoding = _sniff_encoding(head)
+
+
+def _compact_csv(fh: BinaryIO, name: str) -> pd.DataFrame:
+    """Sniff the head only; pyarrow then reads the file itself (the raw bytes are never held)."""
+    head = fh.read(HEAD_BYTES)
+    fh.seek(0)
+    _check_text(head, name)
+    encoding = _sniff_encoding(head, complete=len(head) < HEAD_BYTES)
+    return compact_csv(fh, name, encoding, _sniff_delimiter(head.decode(encoding, errors="replace")))
+
+
+def _read_csv(fh: BinaryIO, name: str) -> pd.DataFrame:
+    raw = fh.read()
+    head = raw[:HEAD_BYTES]
+    _check_text(head, name)
+    encoding = _sniff_encoding(head, complete=len(raw) <= HEAD_BYTES)
     text_head = head.decode(encoding, errors="replace")
     delimiter = _sniff_delimiter(text_head)
     try:
@@ -124,10 +162,12 @@ def _read_csv(fh: BinaryIO, name: str) -> pd.DataFrame:
     return frame
 
 
-def _sniff_encoding(head: bytes) -> str:
+def _sniff_encoding(head: bytes, complete: bool = True) -> str:
+    """The first encoding that decodes ``head``; a multi-byte character cut at the end of
+    an incomplete head is not held against UTF-8."""
     for encoding in ENCODINGS:
         try:
-            head.decode(encoding)
+            codecs.getincrementaldecoder(encoding)().decode(head, final=complete)
             return encoding
         except UnicodeDecodeError:
             continue

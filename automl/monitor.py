@@ -15,18 +15,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.drift import DRIFT_TESTS, NUMERIC, DriftSettings, DriftTest, psi, psi_band
+from automl.drift import ColumnData, DriftSettings, compare_column, prepare_column, with_test
 from automl.errors import AutoMLError
 from automl.metrics import METRICS, Predictions, metrics_for
-from automl.reference import (PREDICTED_CLASS, TARGET, bucket_codes, buckets, canonical, category_strings,
-                              load_reference, prediction_frame)
+from automl.reference import (PREDICTED_CLASS, TARGET, category_strings, class_labels, class_name, load_reference,
+                              prediction_frame)
 from automl.schema import DATETIME
 
 IMPORTANCE_CACHE = "monitor_importance.json"
 EXPLAIN_IMPORTANCE = "explain/importance.json"
-MIN_PERIOD_ROWS = 30  # fewer rows than this in a day/week say more about noise than drift
+MIN_PERIOD_ROWS = 50  # fewer rows than this in a day/week say more about noise than drift
 MAX_PERIODS = 200
-FALLBACK = {"ks": "chi_square", "wasserstein": "jensen_shannon"}  # when no raw sample is stored
+BOOTSTRAP_ROWS = 20_000  # above this many labelled rows, no bootstrap interval on the live metric
 
 
 @dataclass
@@ -63,80 +63,19 @@ class MonitorReport:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-@dataclass
-class _Column:
-    """One column converted once: the live bucket codes and values, and what the reference holds."""
-
-    name: str
-    kind: str
-    test: DriftTest
-    threshold: float
-    labels: list[str]
-    ref_counts: np.ndarray
-    codes: np.ndarray
-    values: np.ndarray | None
-    sample: np.ndarray | None
-    profile: dict[str, Any]
-    new: list[str]
-
-
-def _prepare(name: str, profile: dict, live: pd.Series, sample: list | None, rows: int,
-             settings: DriftSettings) -> _Column:
-    # The size that decides KS/chi² vs distance is the full training size, counting only rows with a value.
-    rows = int(round(rows * (1 - profile.get("missing_rate", 0.0))))
-    test, threshold = settings.choose(name, profile["profile"], profile.get("n_distinct", 0), rows)
-    ref_values = None
-    if test.input == "values":
-        ref_values = np.asarray(sample, dtype=float) if sample else None
-        if ref_values is None or not np.isfinite(ref_values).any():
-            test = DRIFT_TESTS[FALLBACK[test.name]]
-    labels, ref_counts = buckets(profile)
-    codes, values, new = bucket_codes(profile, live)
-    return _Column(name, profile["kind"], test, threshold, labels, ref_counts, codes, values, ref_values, profile, new)
-
-
-def _compare(col: _Column, idx: np.ndarray | None = None, detail: bool = True) -> dict[str, Any]:
-    codes = col.codes if idx is None else col.codes[idx]
-    present = codes >= 0
-    live_counts = np.bincount(codes[present], minlength=len(col.labels)).astype(float)
-    row: dict[str, Any] = {"column": col.name, "kind": col.kind, "test": col.test.name, "statistic": None,
-                           "p_value": None, "distance": None, "threshold": col.threshold, "drifted": False,
-                           "score": None, "psi": None, "psi_band": None}
-    if present.any():
-        ref_map, live_map = dict(zip(col.labels, col.ref_counts)), dict(zip(col.labels, live_counts))
-        if col.test.input == "values":
-            values = col.values if idx is None else col.values[idx]
-            stat = col.test(col.sample, values[present])
-        else:
-            stat = col.test(ref_map, live_map)
-        row.update(statistic=stat, drifted=col.test.drifted(stat, col.threshold),
-                   score=col.test.score(stat, col.threshold), psi=psi(ref_map, live_map))
-        row["p_value" if col.test.kind == "p_value" else "distance"] = stat
-        row["psi_band"] = psi_band(row["psi"])
-    if not detail:
-        return row
-    missing_live = float(1 - present.mean()) if len(codes) else 0.0
-    row.update(missing_ref=col.profile["missing_rate"], missing_live=missing_live, missing_changed=False,
-               new_categories=col.new[:10], out_of_range=None, importance=None)
-    if col.values is not None and "quantiles" in col.profile and present.any():
-        v = col.values[present]
-        row["out_of_range"] = float(np.mean((v < col.profile["quantiles"]["0"]) | (v > col.profile["quantiles"]["100"])))
-    row["distribution"] = {"labels": col.labels, "edges": col.profile.get("edges") if "values" not in col.profile
-                           and col.profile["profile"] == NUMERIC else None,
-                           "reference": _shares(col.ref_counts), "live": _shares(live_counts)}
-    return row
-
-
-def _shares(counts: np.ndarray) -> list[float]:
-    total = counts.sum()
-    return (counts / total if total else counts).tolist()
-
-
 def monitor(reference: dict[str, Any], live: pd.DataFrame, *, importances: dict[str, float] | None = None,
             model=None, target: str | None = None, task: str | None = None,
             holdout_scores: dict[str, Any] | None = None, settings: DriftSettings | None = None,
-            timestamp_column: str | None = None, positive: object = None) -> MonitorReport:
-    """Compare ``live`` rows with the training ``reference``; see :class:`MonitorReport`."""
+            timestamp_column: str | None = None, positive: object = None, metric: str | None = None) -> MonitorReport:
+    """Compare ``live`` rows with the training ``reference``; see :class:`MonitorReport`.
+
+    ``importances`` ({feature: importance}) weigh the drift by what the model
+    relies on; ``model`` adds prediction drift and, for classification,
+    confidence-based performance estimates; ``target`` (a column of ``live``)
+    adds target drift and the actual metrics, beside ``holdout_scores``;
+    ``positive`` is the binary metrics' positive class and ``metric`` the one
+    given a bootstrap interval; ``timestamp_column`` adds drift per day/week.
+    """
     settings = settings or DriftSettings()
     task = task or reference.get("task")
     profiles = reference["features"]
@@ -150,9 +89,9 @@ def monitor(reference: dict[str, Any], live: pd.DataFrame, *, importances: dict[
     skipped = [{"column": c, "reason": "dates move by nature; not tested"} for c, p in profiles.items()
                if p["kind"] == DATETIME or c == timestamp_column]
     skip = {s["column"] for s in skipped}
-    cols = [_prepare(c, p, live[c], sample.get(c), reference["n_rows"], settings)
+    cols = [prepare_column(c, p, live[c], sample.get(c), reference["n_rows"], settings)
             for c, p in profiles.items() if c not in skip]
-    rows = [_compare(c) for c in cols]
+    rows = [compare_column(c) for c in cols]
     for r in rows:
         r["missing_changed"] = abs(r["missing_live"] - r["missing_ref"]) >= settings.missing_change
     importance = _weigh(rows, importances, settings)
@@ -166,11 +105,12 @@ def monitor(reference: dict[str, Any], live: pd.DataFrame, *, importances: dict[
     if model is not None:
         prediction, proba, classes = _prediction_drift(reference, model, live, task, settings)
     if labelled:
-        target_drift = _target_drift(reference, live[target], task, settings)
+        target_drift = _target_drift(reference, live[target] if task == "regression" else class_labels(live[target]),
+                                     task, settings)
     if model is not None and (labelled or proba is not None):
         pos = _positive(reference, classes, positive, task)
         performance = _performance(task, prediction["live_frame"], proba, classes, pos,
-                                   live[target] if labelled else None, holdout_scores or {})
+                                   live[target] if labelled else None, holdout_scores or {}, metric)
     if prediction is not None:
         prediction.pop("live_frame")
     over_time = _over_time(cols, live[timestamp_column], settings) if timestamp_column else None
@@ -204,7 +144,7 @@ def _predict(model, X: pd.DataFrame, task: str) -> tuple[pd.DataFrame, np.ndarra
         if task == "regression":
             return prediction_frame(model.predict(X), task), None, []
         proba = np.asarray(model.predict_proba(X), dtype=float)
-    classes = [canonical(c) for c in model.classes_]
+    classes = [class_name(c) for c in model.classes_]
     return prediction_frame(proba, task, classes), proba, classes
 
 
@@ -214,11 +154,13 @@ def _prediction_drift(reference: dict, model, X: pd.DataFrame, task: str, settin
     out: dict[str, Any] = {"rows": [], "drifted": None, "main": None, "live_frame": frame}
     if ref:
         sample = reference.get("prediction_sample", {}).get("columns", {})
-        cols = [_prepare(c, p, frame[c], sample.get(c), ref["rows"], settings)
+        cols = [prepare_column(c, p, frame[c], sample.get(c), ref["rows"], settings)
                 for c, p in ref["columns"].items() if c in frame.columns]
-        out["rows"] = [_compare(c) for c in cols]
+        out["rows"] = [compare_column(c) for c in cols]
         main = ("prediction" if task == "regression" else PREDICTED_CLASS if task != "binary"
                 else f"proba_{_positive(reference, classes, None, task)}")
+        if main not in ref["columns"] and PREDICTED_CLASS in ref["columns"]:
+            main = PREDICTED_CLASS  # the reference was given labels, not probabilities
         hit = [r for r in out["rows"] if r["column"] == main]
         out["main"], out["drifted"] = main, bool(hit and hit[0]["drifted"])
     return out, proba, classes
@@ -235,7 +177,7 @@ def _target_drift(reference: dict, y: pd.Series, task: str, settings: DriftSetti
     else:
         return None
     rows = reference["n_rows"] if reference.get("target") else reference["predictions"]["rows"]
-    row = _compare(_prepare("target", profile, y[y.notna()], sample, rows, settings))
+    row = compare_column(prepare_column("target", profile, y[y.notna()], sample, rows, settings))
     return {**row, "against": against}
 
 
@@ -244,9 +186,10 @@ def _positive(reference: dict, classes: list[str], positive: object, task: str) 
     if task != "binary" or not classes:
         return None
     for cand in (positive, reference.get("positive_class")):
-        if cand is not None and canonical(cand) in classes:
-            return canonical(cand)
-    for prof in (reference.get("target"), ((reference.get("predictions") or {}).get("columns") or {}).get(PREDICTED_CLASS)):
+        if cand is not None and class_name(cand) in classes:
+            return class_name(cand)
+    predicted = ((reference.get("predictions") or {}).get("columns") or {}).get(PREDICTED_CLASS)
+    for prof in (reference.get("target"), predicted):
         if prof and prof.get("categories"):
             counts = dict(zip(prof["categories"], prof["counts"]))
             return min(classes, key=lambda c: (counts.get(c, 0), -classes.index(c)))
@@ -256,6 +199,8 @@ def _positive(reference: dict, classes: list[str], positive: object, task: str) 
 def expected_roc_auc(p: np.ndarray) -> float | None:
     """CBPE: ROC AUC expected if ``p`` is each row's calibrated probability of being positive."""
     p = np.sort(np.asarray(p, dtype=float))[::-1]
+    if not len(p):
+        return None
     tp, fp = np.cumsum(p), np.cumsum(1 - p)
     if tp[-1] <= 0 or fp[-1] <= 0:
         return None
@@ -280,38 +225,51 @@ def estimate_performance(proba: np.ndarray, classes: list[str], positive: str | 
         out["f1"] = float(2 * tp / (2 * tp + fp + fn)) if tp + fp + fn > 0 else None
     else:
         aucs = [expected_roc_auc(proba[:, j]) for j in range(len(classes))]
-        out["roc_auc"] = float(np.mean([a for a in aucs if a is not None])) if any(a is not None for a in aucs) else None
+        known = [a for a in aucs if a is not None]
+        out["roc_auc"] = float(np.mean(known)) if known else None
     return out
 
 
 def _performance(task: str, frame: pd.DataFrame, proba: np.ndarray | None, classes: list[str], positive,
-                 y: pd.Series | None, holdout: dict) -> dict[str, Any]:
-    """Each of the task's metrics: held out at training, estimated without labels (CBPE), actual with labels."""
+                 y: pd.Series | None, holdout: dict, metric: str | None) -> dict[str, Any]:
+    """The task's metrics: held out at training, estimated without labels (CBPE), actual on labelled rows."""
+    from automl.evaluate import LABELS, classification_metrics, evaluate, regression_metrics
+
     estimated = estimate_performance(proba, classes, positive) if proba is not None else {}
+    out: dict[str, Any] = {"labelled_rows": 0, "rows_estimated": len(frame) if estimated else 0, "interval": None,
+                           "unknown_label_rows": 0}
     actual: dict[str, float | None] = {}
-    n_labelled = 0
     if y is not None:
         known = y.notna().to_numpy()
-        n_labelled = int(known.sum())
         if task == "regression":
-            pred = Predictions(y[known].to_numpy(dtype=float), frame["prediction"].to_numpy()[known])
+            truth, pred = y[known].to_numpy(dtype=float), frame["prediction"].to_numpy()[known]
+            p, labels, pos = None, [], None
         else:  # labels as class indices: the same scores, without sklearn sorting 100k strings
             codes, names = category_strings(y[known])
             index = {c: i for i, c in enumerate(classes)}
-            y_idx = np.array([index.get(n, len(classes)) for n in names] + [-1])[codes]
-            pred = Predictions(y_idx, np.argmax(proba[known], axis=1), proba[known], list(range(len(classes))),
-                               index.get(positive))
-        for name in metrics_for(task):
-            try:
-                actual[name] = METRICS[name].score(pred)
-            except (ValueError, IndexError):  # e.g. a class missing from the labelled rows
-                actual[name] = None
-    rows = [{"metric": n, "label": METRICS[n].label, "holdout": holdout.get(n), "estimated": estimated.get(n),
-             "actual": actual.get(n)} for n in metrics_for(task)]
-    return {"rows": rows, "labelled_rows": n_labelled, "rows_estimated": len(frame) if estimated else 0}
+            truth = np.array([index.get(class_name(n), -1) for n in names] + [-1])[codes]
+            seen = truth >= 0
+            out["unknown_label_rows"] = int((~seen).sum())
+            truth, p = truth[seen], proba[known][seen]
+            pred, labels, pos = np.argmax(p, axis=1), list(range(len(classes))), index.get(positive)
+            if task == "binary" and pos is None:
+                pos = 1  # no positive class known: the second, as sklearn's binary metrics assume
+        out["labelled_rows"] = int(len(truth))
+        if len(truth) > BOOTSTRAP_ROWS:  # the interval would be narrow and the bootstrap slow: metrics only
+            actual = (regression_metrics(truth, pred) if task == "regression"
+                      else classification_metrics(truth, pred, p, labels, pos))[0]
+        elif len(truth):
+            result = evaluate(truth, pred, p, labels, task, positive=pos, metric=metric, n_resamples=200)
+            actual = result.metrics
+            if result.interval:
+                out["interval"] = {"metric": result.headline, "low": result.interval[0], "high": result.interval[1]}
+    names = list(dict.fromkeys([*metrics_for(task), *holdout, *actual]))
+    out["rows"] = [{"metric": n, "label": METRICS[n].label if n in METRICS else LABELS.get(n, n),
+                    "holdout": holdout.get(n), "estimated": estimated.get(n), "actual": actual.get(n)} for n in names]
+    return out
 
 
-def _over_time(cols: list[_Column], stamps: pd.Series, settings: DriftSettings) -> list[dict[str, Any]]:
+def _over_time(cols: list[ColumnData], stamps: pd.Series, settings: DriftSettings) -> list[dict[str, Any]]:
     """Share of drifted features and the worst PSI per day or week of the live rows."""
     t = stamps if pd.api.types.is_datetime64_any_dtype(stamps) else pd.to_datetime(stamps, errors="coerce",
                                                                                      format="mixed")
@@ -330,7 +288,10 @@ def _over_time(cols: list[_Column], stamps: pd.Series, settings: DriftSettings) 
         entry: dict[str, Any] = {"period": str(periods[i].start_time.date()), "freq": freq, "rows": int(len(idx)),
                                  "share_drifted": None, "worst_psi": None, "worst_feature": None, "drifted": []}
         if len(idx) >= MIN_PERIOD_ROWS and cols:
-            rows = [_compare(c, idx, detail=False) for c in cols]
+            # A day of 200 rows gets the small-sample tests (see DriftSettings.choose_by): their p-values
+            # allow for its size; a fixed distance threshold would not (its noise alone reaches 0.1).
+            rows = [compare_column(with_test(c, int((c.codes[idx] >= 0).sum()), settings), idx, detail=False)
+                    for c in cols]
             worst = max(rows, key=lambda r: -1 if r["psi"] is None else r["psi"])
             entry.update(share_drifted=sum(r["drifted"] for r in rows) / len(rows), worst_psi=worst["psi"],
                          worst_feature=worst["column"], drifted=[r["column"] for r in rows if r["drifted"]])
@@ -397,12 +358,17 @@ def monitor_experiment(experiment, live: pd.DataFrame | str | os.PathLike, **kw:
     kw.setdefault("task", meta.get("task"))
     kw.setdefault("holdout_scores", meta.get("holdout"))
     kw.setdefault("positive", meta.get("positive_class"))
+    kw.setdefault("metric", meta.get("metric"))
     return monitor(reference, live, importances=importances, model=model, **kw)
 
 
 def experiment_importances(experiment, model=None, max_rows: int = 2000, repeats: int = 3,
                            seed: int = 0) -> dict[str, float] | None:
-    """Feature importances: the explanation cache if there is one, else permutation importance, computed once."""
+    """Feature importances: the explanation cache if there is one, else permutation importance, computed once.
+
+    Every permuted copy of the held-out rows goes to the model in one call:
+    the pipeline's fixed cost per call, not the rows, dominates on small tables.
+    """
     for name in (EXPLAIN_IMPORTANCE, IMPORTANCE_CACHE):
         found = _parse_importance(experiment.read_json(name))
         if found:
@@ -412,33 +378,33 @@ def experiment_importances(experiment, model=None, max_rows: int = 2000, repeats
     except AutoMLError:
         return None
     model = model or experiment.load_model()
-    meta = experiment.meta
+    meta, task = experiment.meta, experiment.task
     features = [c for c in experiment.schema.features if c in hold.columns]
     rng = np.random.default_rng(seed)
-    if len(hold) > max_rows:
-        hold = hold.iloc[np.sort(rng.choice(len(hold), max_rows, replace=False))]
+    cap = max(100, min(max_rows, 300_000 // max(len(features) * repeats, 1)))  # bounds the one big predict
+    if len(hold) > cap:
+        hold = hold.iloc[np.sort(rng.choice(len(hold), cap, replace=False))]
     X, y = hold[features].reset_index(drop=True), hold[meta["target"]].reset_index(drop=True)
-    metric = METRICS[meta["metric"]]
-    sign = 1.0 if metric.greater_is_better else -1.0
-    positive = canonical(meta.get("positive_class"))
-
-    def score(frame: pd.DataFrame) -> float:
-        live, proba, classes = _predict(model, frame, meta["task"])
-        if meta["task"] == "regression":
-            return metric.score(Predictions(y.to_numpy(dtype=float), live["prediction"].to_numpy()))
-        codes, names = category_strings(y)
-        return metric.score(Predictions(names[codes].astype(object), live[PREDICTED_CLASS].to_numpy(dtype=object),
-                                        proba, classes, positive))
-
-    base = score(X)
-    result = {}
+    blocks = [X]
     for col in features:
-        drops = []
         for _ in range(repeats):
-            shuffled = X.copy()
-            shuffled[col] = rng.permutation(X[col].to_numpy())
-            drops.append(sign * (base - score(shuffled)))
-        result[col] = max(float(np.mean(drops)), 0.0)
+            blocks.append(X.assign(**{col: rng.permutation(X[col].to_numpy())}))
+    frame, proba, classes = _predict(model, pd.concat(blocks, ignore_index=True), task)
+    metric, n = METRICS[meta["metric"]], len(X)
+    if task == "regression":
+        truth = y.to_numpy(dtype=float)
+        scores = [metric.score(Predictions(truth, frame["prediction"].to_numpy()[b * n:(b + 1) * n]))
+                  for b in range(len(blocks))]
+    else:
+        codes, names = category_strings(y)
+        index = {c: i for i, c in enumerate(classes)}
+        truth = np.array([index.get(class_name(v), -1) for v in names] + [-1])[codes]
+        pos = index.get(class_name(meta.get("positive_class")))
+        scores = [metric.score(Predictions(truth, proba[b * n:(b + 1) * n].argmax(1), proba[b * n:(b + 1) * n],
+                                           list(range(len(classes))), pos)) for b in range(len(blocks))]
+    sign = 1.0 if metric.greater_is_better else -1.0
+    drops = sign * (scores[0] - np.asarray(scores[1:]).reshape(len(features), repeats))
+    result = {col: max(float(d), 0.0) for col, d in zip(features, drops.mean(axis=1))}
     experiment.write_json(IMPORTANCE_CACHE, {"method": "permutation", "metric": metric.name, "importance": result})
     return result
 

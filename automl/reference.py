@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.drift import OTHER, bin_codes, quantile_edges
 from automl.errors import AutoMLError
 from automl.schema import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, Schema
 
@@ -31,6 +30,8 @@ MAX_CATEGORIES = 50  # categories with their own count; the rest share the OTHER
 MAX_SEEN = 1000  # category names remembered, to tell "rare" from "never seen"
 MAX_VALUES = 20  # numbers with at most this many distinct values also keep exact value counts
 PROFILED = (NUMERIC, CATEGORICAL, BOOLEAN, DATETIME)
+OTHER = "__other__"  # bucket for categories beyond the stored ones and for unseen ones
+N_BINS = 20
 
 
 # -- column conversion (shared by the reference and the live side) ------------------------
@@ -58,8 +59,9 @@ def category_strings(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def numbers(series: pd.Series, kind: str) -> np.ndarray:
     """A column as floats (dates as epoch seconds), NaN where missing or unparsable."""
     if kind == DATETIME:
-        parsed = pd.to_datetime(series, errors="coerce", format="mixed") if not pd.api.types.is_datetime64_any_dtype(
-            series) else series
+        parsed = series
+        if not pd.api.types.is_datetime64_any_dtype(series):
+            parsed = pd.to_datetime(series, errors="coerce", format="mixed")
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert(None)
         out = parsed.astype("datetime64[ns]").to_numpy().astype("int64").astype(float) / 1e9
@@ -69,8 +71,26 @@ def numbers(series: pd.Series, kind: str) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+def quantile_edges(values: np.ndarray, bins: int = N_BINS) -> np.ndarray:
+    """Equal-frequency bin edges (duplicates merged), so every bin holds reference mass."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return np.array([0.0, 1.0])
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)))
+    return edges if len(edges) > 1 else np.array([edges[0] - 0.5, edges[0] + 0.5])
+
+
+def bin_codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin index of each value on the reference's edges (outside values go to the end bins), -1 if missing."""
+    values = np.asarray(values, dtype=float)
+    codes = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+    return np.where(np.isfinite(values), codes, -1)
+
+
 # -- profiles --------------------------------------------------------------------------------
 def numeric_profile(values: np.ndarray, kind: str = NUMERIC) -> dict[str, Any]:
+    """Missing rate, quantiles, mean/std, distinct count, equal-frequency histogram (and value counts if few)."""
     values = np.asarray(values, dtype=float)
     finite = values[np.isfinite(values)]
     out: dict[str, Any] = {"kind": kind, "profile": NUMERIC, "rows": int(len(values)),
@@ -89,6 +109,7 @@ def numeric_profile(values: np.ndarray, kind: str = NUMERIC) -> dict[str, Any]:
 
 
 def categorical_profile(series: pd.Series, kind: str = CATEGORICAL) -> dict[str, Any]:
+    """Missing rate and the counts of the most frequent categories, the rest pooled as ``other``."""
     codes, names = category_strings(series)
     counts = np.bincount(codes[codes >= 0], minlength=len(names))
     order = np.argsort(-counts, kind="stable")
@@ -157,12 +178,13 @@ def _number_label(value: float) -> str:
 def build_reference(X_train: pd.DataFrame, schema: Schema, predictions: pd.DataFrame | pd.Series | None, task: str,
                     sample_rows: int = 5000, seed: int = 0, *, target: pd.Series | None = None,
                     positive_class: object = None) -> dict[str, Any]:
-    """Profile the training rows (and the model's predictions on them) into a JSON-serialisable dict.
+    """Profile the training rows (and the model's predictions) into a JSON-serialisable dict.
 
     ``predictions``: class probabilities (one column per class, optionally
-    named ``proba_<class>``) or the predicted values for regression; rows need
-    not be the same as ``X_train``'s. ``target``, aligned with ``X_train``,
-    lets target drift be measured against the training labels.
+    named ``proba_<class>``), predicted labels, or the predicted values for
+    regression; their rows need not be ``X_train``'s (held-out rows are best:
+    see :func:`build_reference_for_experiment`). ``target``, aligned with
+    ``X_train``, lets target drift be measured against the training labels.
     """
     features = [c.name for c in schema.columns if c.usable and c.kind in PROFILED and c.name in X_train.columns]
     if not features:
@@ -177,12 +199,14 @@ def build_reference(X_train: pd.DataFrame, schema: Schema, predictions: pd.DataF
         profiles[name] = profile_column(X_train[name], schema[name].kind)
         sample[name] = sample_values(profiles[name], sample_frame[name])
     ref: dict[str, Any] = {"version": VERSION, "task": task, "n_rows": int(n), "features": profiles,
-                           "positive_class": canonical(positive_class) if positive_class is not None else None,
+                           "positive_class": class_name(positive_class) if positive_class is not None else None,
                            "target": None, "predictions": None,
                            "sample": {"rows": int(len(rows)), "seed": seed, "columns": sample},
                            "prediction_sample": {"rows": 0, "columns": {}}}
     if target is not None:
         target = pd.Series(np.asarray(target), index=X_train.index)
+        if task != "regression":
+            target = class_labels(target)
         ref["target"] = (numeric_profile(numbers(target, NUMERIC)) if task == "regression"
                          else categorical_profile(target))
         sample[TARGET] = sample_values(ref["target"], target.iloc[rows])
@@ -198,13 +222,30 @@ def prediction_frame(predictions: pd.DataFrame | pd.Series | np.ndarray, task: s
     if task == "regression":
         return pd.DataFrame({"prediction": np.asarray(predictions, dtype=float).ravel()})
     if isinstance(predictions, pd.Series) or (isinstance(predictions, np.ndarray) and predictions.ndim == 1):
-        return pd.DataFrame({PREDICTED_CLASS: [canonical(v) for v in np.asarray(predictions, dtype=object)]})
+        return pd.DataFrame({PREDICTED_CLASS: class_labels(pd.Series(np.asarray(predictions, dtype=object)))})
     frame = pd.DataFrame(predictions)
-    names = [str(c).removeprefix("proba_") for c in (classes if classes is not None else frame.columns)]
+    names = [class_name(str(c).removeprefix("proba_")) for c in (classes if classes is not None else frame.columns)]
     proba = frame.to_numpy(dtype=float)
     out = pd.DataFrame(proba, columns=[f"proba_{c}" for c in names])
     out[PREDICTED_CLASS] = np.asarray(names, dtype=object)[np.argmax(proba, axis=1)]
     return out
+
+
+def class_name(label: object) -> str | None:
+    """A class label as monitoring names it: canonical, so 1, 1.0 and '1.0' are the class '1'."""
+    name = canonical(label)
+    try:
+        number = float(name)
+    except (TypeError, ValueError):
+        return name
+    return canonical(number) if np.isfinite(number) else name
+
+
+def class_labels(series: pd.Series) -> pd.Series:
+    """:func:`class_name` of every row (None where missing), converting each distinct label once."""
+    codes, names = category_strings(series)
+    table = np.array([class_name(n) for n in names] + [None], dtype=object)
+    return pd.Series(table[codes], index=series.index, dtype=object)
 
 
 def prediction_profile(predictions, task: str, sample_rows: int, seed: int) -> tuple[dict, dict]:

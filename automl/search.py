@@ -4,28 +4,33 @@ One trial = one algorithm + params, scored by K-fold CV on the training part
 (the held-out split is never seen here). Each algorithm's known-good configs
 are enqueued first; TPE then explores the conditional space. Trials report
 after every fold so the pruner stops bad ones early, and a trial that would
-run past the time budget is stopped.
+run past the time budget is stopped. On large tables (see
+:mod:`automl.sampling`) a trial is scored on one validation part instead,
+fitting on row samples that grow while the trial stays promising.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 import optuna
 import pandas as pd
-from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
+from threadpoolctl import threadpool_limits
 
-from automl.algorithms import Algorithm
+from automl.algorithms import SMALL_ROWS, Algorithm
 from automl.budget import Budget, TimeUp
 from automl.fitting import fit_within
 from automl.metrics import Metric, Predictions, predictions_from_proba
 from automl.preprocess import build_preprocessor, make_coercer
+from automl.sampling import RowSchedule, tree_matrix
 from automl.schema import Schema
+from automl.storage import make_study, study_strategies  # noqa: F401 - part of this module's API
 
 OOF_KEPT = 10  # out-of-fold predictions kept for the ensemble: the best trials'
 
@@ -67,20 +72,46 @@ class PrefixedTrial:
 
 
 class Objective:
-    """Scores one trial by cross-validation; keeps the best trials' OOF predictions."""
+    """Scores one trial by cross-validation (or growing row samples); keeps the best trials' OOF predictions.
 
-    def __init__(self, space: SearchSpace, budget: Budget, should_stop: Callable[[], bool] = lambda: False) -> None:
-        self.space, self.budget, self.should_stop = space, budget, should_stop
+    ``schedule`` decides when row sampling replaces K-fold CV ("auto": :meth:`RowSchedule.from_env`;
+    None: never);
+    ``n_jobs`` caps the threads of one fit (workers sharing a machine use 1 each).
+    """
+
+    def __init__(self, space: SearchSpace, budget: Budget, should_stop: Callable[[], bool] = lambda: False,
+                 schedule: RowSchedule | None | str = "auto", n_jobs: int | None = None) -> None:
+        self.space, self.budget, self.should_stop, self.n_jobs = space, budget, should_stop, n_jobs
+        self.stop_note = "cancelled"  # why should_stop() stopped a trial; a worker's leader may have finished
         self.algorithms = {a.name: a for a in space.algorithms}
         self.y = space.y.to_numpy()
-        splitter = (KFold if space.task == "regression" else StratifiedKFold)(
-            n_splits=space.cv_folds, shuffle=True, random_state=space.seed)
-        self.folds = list(splitter.split(np.zeros(len(self.y)), self.y))
-        coercer = make_coercer(space.schema).fit(space.X)
-        self.X_coerced = coercer.transform(space.X)
+        schedule = RowSchedule.from_env() if schedule == "auto" else schedule
+        self.plan = schedule.plan(self.y, space.task, space.seed) if isinstance(schedule, RowSchedule) else None
+        self.folds: list[tuple[np.ndarray, np.ndarray]] = []
+        if self.plan is None:
+            splitter = (KFold if space.task == "regression" else StratifiedKFold)(
+                n_splits=space.cv_folds, shuffle=True, random_state=space.seed)
+            self.folds = list(splitter.split(np.zeros(len(self.y)), self.y))
+        else:
+            self.y = self.y[self.plan.order]  # rows in plan order: every sample is a slice
+        self._coercer = make_coercer(space.schema).fit(space.X)
+        self._coerced: pd.DataFrame | None = None
         self._tree_matrix: np.ndarray | None = None
         self.oof: dict[int, np.ndarray] = {}
+        self.oof_scores: dict[int, float] = {}
         self.fold_seconds: dict[str, list[float]] = {}
+
+    @property
+    def X_coerced(self) -> pd.DataFrame:
+        """Training rows cast to the schema (in plan order when sampling), computed on first use."""
+        return self._coerced_rows(len(self.y))
+
+    def _coerced_rows(self, n: int) -> pd.DataFrame:
+        """The first ``n`` rows cast to the schema; when sampling, only as many as a fit has needed so far."""
+        if self._coerced is None or len(self._coerced) < n:
+            X = self.space.X if self.plan is None else self.space.X.iloc[self.plan.order[:n]]
+            self._coerced = self._coercer.transform(X)
+        return self._coerced
 
     @property
     def tree_matrix(self) -> np.ndarray:
@@ -88,13 +119,17 @@ class Objective:
 
         The tree preprocessing (ordinal codes, date parts) learns nothing from
         the target, so fitting it once on all training rows leaks nothing into
-        the CV folds and saves re-encoding per fold and trial.
+        the CV folds and saves re-encoding per fold and trial. Large tables get
+        float32 codes computed per distinct value (:func:`automl.sampling.tree_matrix`).
         """
         if self._tree_matrix is None:
-            pre = build_preprocessor(self.space.schema, "tree", self.space.task)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self._tree_matrix = pre.fit_transform(self.X_coerced)
+            if self.plan is not None:
+                self._tree_matrix = tree_matrix(self.space.X, self.space.schema, rows=self.plan.order)
+            else:
+                pre = build_preprocessor(self.space.schema, "tree", self.space.task)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self._tree_matrix = pre.fit_transform(self.X_coerced)
         return self._tree_matrix
 
     def params_for(self, trial: optuna.Trial) -> tuple[Algorithm, dict[str, Any]]:
@@ -109,18 +144,19 @@ class Objective:
         algo, params = self.params_for(trial)
         trial.set_user_attr("algorithm", algo.name)
         trial.set_user_attr("params", params)
+        with threadpool_limits(self.n_jobs) if self.n_jobs else nullcontext():
+            if self.plan is not None:
+                return self._on_samples(trial, algo, params)
+            return self._cross_validate(trial, algo, params)
+
+    def _cross_validate(self, trial: optuna.Trial, algo: Algorithm, params: dict) -> float:
         task = self.space.task
         oof = np.zeros((len(self.y), len(self.space.classes))) if task != "regression" else np.zeros(len(self.y))
         scores, seconds = [], []
         for k, (tr, va) in enumerate(self.folds):
             self._check_time(trial, algo, params, seconds)
-            start = time.monotonic()
-            try:
-                pred = self._fit_predict(algo, params, tr, va)
-            except TimeUp:
-                trial.set_user_attr("stopped", "time budget")
-                raise optuna.TrialPruned("stopped: it would overrun the time budget")
-            seconds.append(time.monotonic() - start)
+            pred, took = self._timed_fit_predict(trial, algo, params, tr, va)
+            seconds.append(took)
             oof[va] = pred
             scores.append(self._score(self.y[va], pred))
             trial.report(float(np.mean(scores)), k)
@@ -137,20 +173,91 @@ class Objective:
         self._keep_oof(trial.number, mean, oof)
         return mean
 
+    def _on_samples(self, trial: optuna.Trial, algo: Algorithm, params: dict) -> float:
+        """Successive halving on rows: fit on each sample in turn, stop when the pruner says so.
+
+        The value is the score of the fit on the whole pool, so completed trials compare fairly;
+        a promising trial that the time budget stops before the whole pool keeps the score of
+        its last sample (a pessimistic estimate) rather than being thrown away.
+        """
+        plan, va = self.plan, self.plan.validation
+        scores: list[float] = []
+        seconds: list[float] = []
+        trial.set_user_attr("sample_schedule", [plan.rungs[0], plan.eta])
+        for k, rows in enumerate(plan.rungs):
+            expected = seconds[-1] * rows / plan.rungs[k - 1] if seconds else self._expected_fold_seconds(
+                algo, params) * rows / 1e5
+            # Completing on the whole pool may make this trial the best: its refit must fit too.
+            extra = self._extra_refit(expected, rows) if k == len(plan.rungs) - 1 else 0.0
+            try:
+                self._check_time(trial, algo, params, [], expected=expected + extra)
+                pred, took = self._timed_fit_predict(trial, algo, params, plan.sample(rows), va)
+            except optuna.TrialPruned:
+                done = plan.rungs[k - 1] if scores else 0
+                affordable = done and self._extra_refit(seconds[-1], done) <= self.budget.search_remaining()
+                if not affordable or self.should_stop():
+                    raise
+                trial.set_user_attr("stopped", f"time budget: scored on {done:,} rows")
+                return self._sampled_value(trial, algo, params, scores, seconds, done)
+            seconds.append(took)
+            scores.append(self._score(self.y[va], pred))
+            trial.set_user_attr("rows", rows)
+            trial.set_user_attr("sample_scores", [[r, s] for r, s in zip(plan.rungs, scores)])
+            trial.report(scores[-1], rows)
+            if k < len(plan.rungs) - 1 and trial.should_prune():
+                self._record_time(algo, params, [took * 1e5 / rows])
+                trial.set_user_attr("fit_time", float(np.sum(seconds)))
+                trial.set_user_attr("stopped", f"pruned on a sample of {rows:,} rows")
+                raise optuna.TrialPruned(f"pruned on a sample of {rows:,} rows")
+        return self._sampled_value(trial, algo, params, scores, seconds, plan.rungs[-1])
+
+    def _extra_refit(self, seconds: float, rows: int) -> float:
+        """How much the refit reserve would grow if a config fitting ``rows`` rows in ``seconds`` won."""
+        n_train, folds = len(self.y), self.space.cv_folds
+        refit = self.budget.refit_estimate(seconds * n_train * (folds - 1) / folds / rows, folds, n_train)
+        return max(refit - self.budget.refit_reserve_s, 0.0)
+
+    def _sampled_value(self, trial: optuna.Trial, algo: Algorithm, params: dict, scores: list[float],
+                       seconds: list[float], rows: int) -> float:
+        self._record_time(algo, params, [seconds[-1] * 1e5 / rows])
+        trial.set_user_attr("fit_time", float(np.sum(seconds)))
+        # What one CV fold of the usual kind would take: the refit reserve is computed from it.
+        n_train, folds = len(self.y), self.space.cv_folds
+        trial.set_user_attr("fold_seconds", float(seconds[-1] * n_train * (folds - 1) / folds / rows))
+        trial.set_user_attr("validation_rows", self.plan.n_val)
+        return scores[-1]
+
     # -- pieces -------------------------------------------------------------
-    def _fit_predict(self, algo: Algorithm, params: dict, tr: np.ndarray, va: np.ndarray) -> np.ndarray:
-        est = algo.make(params, self.space.task, self.space.seed, n_rows=len(tr))
-        with warnings.catch_warnings():
+    def _timed_fit_predict(self, trial: optuna.Trial, algo: Algorithm, params: dict, tr,
+                           va) -> tuple[np.ndarray, float]:
+        start = time.monotonic()
+        try:
+            pred = self._fit_predict(algo, params, tr, va)
+        except TimeUp:
+            trial.set_user_attr("stopped", "time budget")
+            raise optuna.TrialPruned("stopped: it would overrun the time budget")
+        return pred, time.monotonic() - start
+
+    def _fit_predict(self, algo: Algorithm, params: dict, tr, va) -> np.ndarray:
+        n_fit = len(range(len(self.y))[tr]) if isinstance(tr, slice) else len(tr)
+        est = algo.make(params, self.space.task, self.space.seed, n_rows=n_fit)
+        # Small fits run single-threaded (as the registry sets n_jobs=1 for them), for the OpenMP
+        # and BLAS pools too: on a busy machine their spinning threads cost many times the fit.
+        single = n_fit < SMALL_ROWS and not self.n_jobs
+        with warnings.catch_warnings(), threadpool_limits(1) if single else nullcontext():
             warnings.simplefilter("ignore")
+            if self.n_jobs and "n_jobs" in est.get_params():
+                est.set_params(n_jobs=self.n_jobs)
             if algo.style == "tree":
                 X = self.tree_matrix
                 fit_within(est, X[tr], self.y[tr], self.budget.search_remaining)
                 X_va = X[va]
             else:
+                frame = self._coerced_rows(max(tr.stop, va.stop)) if isinstance(tr, slice) else self.X_coerced
                 pre = build_preprocessor(self.space.schema, "linear", self.space.task)
-                X_tr = pre.fit_transform(self.X_coerced.iloc[tr], self.y[tr])
+                X_tr = pre.fit_transform(frame.iloc[tr], self.y[tr])
                 fit_within(est, X_tr, self.y[tr], self.budget.search_remaining)
-                X_va = pre.transform(self.X_coerced.iloc[va])
+                X_va = pre.transform(frame.iloc[va])
             if self.space.task == "regression":
                 return est.predict(X_va)
             return _aligned_proba(est, X_va, self.space.classes)
@@ -161,24 +268,38 @@ class Objective:
             return s.metric.score(Predictions(y_true, pred))
         return s.metric.score(predictions_from_proba(y_true, pred, s.classes, s.positive))
 
-    def _check_time(self, trial: optuna.Trial, algo: Algorithm, params: dict, seconds: list[float]) -> None:
+    def _check_time(self, trial: optuna.Trial, algo: Algorithm, params: dict, seconds: list[float],
+                    expected: float | None = None) -> None:
         if self.should_stop():
-            trial.set_user_attr("stopped", "cancelled")
-            raise optuna.TrialPruned("cancelled by the user")
+            trial.set_user_attr("stopped", self.stop_note)
+            raise optuna.TrialPruned(self.stop_note)
         if self.budget.total_s is None:
             return
-        expected = np.mean(seconds) if seconds else self._expected_fold_seconds(algo, params)
+        if expected is None:
+            expected = np.mean(seconds) if seconds else self._expected_fold_seconds(algo, params)
         if expected > self.budget.search_remaining():
             trial.set_user_attr("stopped", "time budget")
+            if self.cheapest_step_seconds() > self.budget.search_remaining():
+                trial.study.stop()  # no trial can make progress any more: don't start new ones to prune them
             raise optuna.TrialPruned("stopped: the next fold would overrun the time budget")
 
     def _expected_fold_seconds(self, algo: Algorithm, params: dict) -> float:
-        """From this algorithm's earlier folds, scaled by size; unknown yet: the fastest fold seen."""
+        """From this algorithm's earlier folds, scaled by size; unknown yet: the fastest fold seen.
+
+        When sampling rows, the times are per 100,000 fitted rows.
+        """
         seen = self.fold_seconds.get(algo.name)
         if seen:
             return float(np.median(seen)) * _size(params)
         others = [t for times in self.fold_seconds.values() for t in times]
         return float(min(others)) if others else 0.0
+
+    def cheapest_step_seconds(self) -> float:
+        """The quickest first step (a fold, or the smallest sample) seen so far; 0 before any."""
+        times = [t for per_algo in self.fold_seconds.values() for t in per_algo]
+        if not times:
+            return 0.0
+        return min(times) * (self.plan.rungs[0] / 1e5 if self.plan is not None else 1.0)
 
     def _record_time(self, algo: Algorithm, params: dict, seconds: list[float]) -> None:
         if seconds:
@@ -186,7 +307,6 @@ class Objective:
 
     def _keep_oof(self, number: int, score: float, oof: np.ndarray) -> None:
         self.oof[number] = oof
-        self.oof_scores = getattr(self, "oof_scores", {})
         self.oof_scores[number] = score
         if len(self.oof) > OOF_KEPT:
             sign = 1 if self.space.metric.greater_is_better else -1
@@ -212,25 +332,11 @@ def _aligned_proba(est, X, classes: list) -> np.ndarray:
     return out
 
 
-def make_study(storage: str, study_name: str, metric: Metric, seed: int, n_startup: int) -> optuna.Study:
-    """Create (or join) the study: seeded TPE over the conditional space, median pruning per fold."""
-    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True,
-                                         n_startup_trials=max(n_startup, 5), constant_liar=True)
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=max(n_startup, 5), n_warmup_steps=0)
-    return optuna.create_study(storage=_storage(storage), study_name=study_name, direction=metric.direction,
-                               sampler=sampler, pruner=pruner, load_if_exists=True)
-
-
-def _storage(url: str) -> optuna.storages.BaseStorage:
-    kwargs: dict[str, Any] = {"heartbeat_interval": 10, "grace_period": 30}
-    if url.startswith("sqlite"):
-        kwargs["engine_kwargs"] = {"connect_args": {"timeout": 30}}
-    return optuna.storages.RDBStorage(url, **kwargs)
-
-
 def enqueue_defaults(study: optuna.Study, algorithms: list[Algorithm]) -> int:
-    """Queue every algorithm's known-good configs, best bets first; returns how many."""
+    """Queue every algorithm's known-good configs, best bets first; returns how many.
+
+    Only the process that creates the study calls this; workers joining it never do.
+    """
     n = 0
     for algo in algorithms:
         for i in range(len(algo.defaults)):

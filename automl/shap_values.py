@@ -16,6 +16,7 @@ Transformed-space values are summed back into original columns with ``feature_or
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ BACKGROUND_ROWS = 100  # rows the model-agnostic explainer integrates over (samp
 LINEAR_BACKGROUND_ROWS = 1000  # LinearExplainer only needs their mean: more rows cost nothing
 PERMUTATIONS_GLOBAL = 2  # antithetic pairs per row for global explanations (many rows average out)
 PERMUTATIONS_LOCAL = 10  # ... and for one row, where precision matters more than breadth
+_LOCK = threading.RLock()  # guards numpy's global RNG while shap uses it
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class ModelExplainer:
     kind = ""
     name = ""
     output = ""
+    model: Any
+    target: OutputTarget
 
     def __init__(self, features: list[str]) -> None:
         self.features = list(features)
@@ -138,16 +142,21 @@ class PermutationBackend(ModelExplainer):
         self.coded = CodedModel(model, self.features, target)
         codes = self.coded.encode(bg)
         self.coded.check(codes, np.random.default_rng(seed))
-        with isolated_global_rng(seed):  # shap draws permutations from numpy's global RNG
+        with _LOCK, isolated_global_rng(seed), warnings.catch_warnings():  # shap draws from numpy's global RNG
+            warnings.simplefilter("ignore")
             self.explainer = shap.PermutationExplainer(self.coded, shap.maskers.Independent(codes, max_samples=len(bg)),
                                                        feature_names=self.features)
+            # The first call compiles shap's numba code (seconds); do it now, not inside a time budget.
+            self.explainer(codes[:1], max_evals=2 * len(self.features) + 1, silent=True)
         self.output = target.describe("probability" if target.index is not None else "value")
         self.name = f"PermutationExplainer (model-agnostic, {len(bg)} background rows)"
 
     def explain(self, X: pd.DataFrame, precise: bool = False) -> tuple[np.ndarray, float]:
         perms = PERMUTATIONS_LOCAL if precise else PERMUTATIONS_GLOBAL
-        codes = self.coded.encode(X[self.features])
-        with isolated_global_rng(self.seed), warnings.catch_warnings():
+        # One explanation at a time: the code tables grow and the global RNG is borrowed
+        # (a dashboard may share this explainer between sessions' threads).
+        with _LOCK, isolated_global_rng(self.seed), warnings.catch_warnings():
+            codes = self.coded.encode(X[self.features])
             warnings.simplefilter("ignore")
             result = self.explainer(codes, max_evals=perms * (2 * len(self.features) + 1), silent=True)
         return np.asarray(result.values, dtype=float), float(np.mean(result.base_values))
@@ -183,15 +192,6 @@ def explain_in_chunks(explainer: ModelExplainer, X: pd.DataFrame,
         if time_budget is not None and elapsed + elapsed / done * min(chunk, len(X) - done) > time_budget:
             break
     return np.vstack(parts), float(bases[0]), done
-
-
-def model_output(model, X: pd.DataFrame, target: OutputTarget) -> np.ndarray:
-    """The probability of the explained class, or the prediction for regression."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if target.index is None:
-            return np.asarray(model.predict(X), dtype=float)
-        return np.asarray(model.predict_proba(X), dtype=float)[:, target.index]
 
 
 def _pick_output(values: Any, expected: Any, target: OutputTarget) -> tuple[np.ndarray, float]:

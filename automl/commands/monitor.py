@@ -10,6 +10,7 @@ import json
 
 import pandas as pd
 
+from automl.commands._common import add_workspace
 from automl.errors import AutoMLError
 
 NO_DRIFT, DRIFT = 0, 1
@@ -26,8 +27,7 @@ def register(subparsers) -> None:
     parser.add_argument("live_data", help="CSV, Parquet or Excel file of new rows (with the target column to "
                                           "measure performance)")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
-    # SUPPRESS: a --workspace given before the sub-command must not be reset by this parser's default.
-    parser.add_argument("--workspace", default=argparse.SUPPRESS, help="workspace folder (default: ./workspace)")
+    add_workspace(parser)
     parser.add_argument("--threshold", type=float, default=None,
                         help="share of drifted features that counts as dataset drift (default 0.5)")
     parser.add_argument("--p-value", type=float, default=None, help="p-value threshold of KS/chi² (default 0.05)")
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = DriftSettings(p_value=args.p_value, distance=args.distance,
                              **({"dataset_share": args.threshold} if args.threshold is not None else {}))
-    experiment = Workspace(getattr(args, "workspace", None)).get(args.experiment)
+    experiment = Workspace(args.workspace).get(args.experiment)
     live = read_table(args.live_data)
     if args.timestamp and args.timestamp not in live.columns:
         raise AutoMLError(f"The live table has no column '{args.timestamp}'.",

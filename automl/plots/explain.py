@@ -110,6 +110,10 @@ def waterfall_figure(local: LocalExplanation, top: int = 12) -> go.Figure:
         hovertemplate="%{y}<br>%{text}<extra></extra>"))
     fig.add_vline(x=local.base_value, line={"color": "#999999", "dash": "dash", "width": 1},
                   annotation_text=f"base value {local.base_value:.4g}", annotation_position="top right")
+    ends = local.base_value + np.cumsum([0.0, *steps])
+    lo, hi = float(ends.min()), float(ends.max())
+    pad = 0.15 * (hi - lo) if hi > lo else 1.0  # room for the value labels beside small bars
+    fig.update_xaxes(range=[lo - pad, hi + pad])
     shown_as = f" - predicted {value_text(local.predicted)}" if local.predicted is not None else ""
     _style(fig, f"Why this prediction: {local.prediction:.4g}{shown_as}", local.output, "feature = value",
            showlegend=False)

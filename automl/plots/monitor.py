@@ -72,13 +72,14 @@ def drift_summary_figure(report) -> go.Figure:
     key = (lambda r: r.get("importance") or 0.0) if has_importance else (lambda r: r.get("score") or 0.0)
     rows.sort(key=key)  # horizontal bars draw bottom-up: the most important ends on top
     top = max([r.get("importance") or 0.0 for r in rows] + [1e-12])  # bar thickness: importance relative to the top
+    name = {r["column"]: f"{r['column']} ({r['importance']:.0%})" if has_importance else r["column"] for r in rows}
     fig = go.Figure()
     for drifted in (False, True):
         part = [r for r in rows if bool(r["drifted"]) == drifted]
         if not part:
             continue
         fig.add_bar(
-            y=[r["column"] for r in part], x=[r.get("score") or 0.0 for r in part], orientation="h",
+            y=[name[r["column"]] for r in part], x=[r.get("score") or 0.0 for r in part], orientation="h",
             name="Drifted" if drifted else "No drift", marker_color=DRIFT_COLOURS[drifted],
             width=[0.25 + 0.65 * (r.get("importance") or 0.0) / top for r in part] if has_importance else None,
             customdata=[[r["test"], r["statistic"], r["threshold"], r.get("importance"), r.get("psi")] for r in part],
@@ -87,8 +88,8 @@ def drift_summary_figure(report) -> go.Figure:
     fig.add_vline(x=1.0, line_dash="dash", line_color="#555", annotation_text="threshold")
     fig.update_layout(title={"text": "Drift per feature", "subtitle": {"text": report.headline}},
                       xaxis_title="Drift score (1 = the test's threshold; above = drift)",
-                      yaxis_title="Feature" + (" (most important on top)" if has_importance else ""),
-                      yaxis={"categoryorder": "array", "categoryarray": [r["column"] for r in rows]},
+                      yaxis_title="Feature" + (" (importance; most important on top)" if has_importance else ""),
+                      yaxis={"categoryorder": "array", "categoryarray": [name[r["column"]] for r in rows]},
                       height=max(300, 22 * len(rows) + 120), barmode="overlay")
     return fig
 
@@ -100,7 +101,8 @@ def drift_over_time_figure(report) -> go.Figure:
     periods = [p for p in report.over_time if p["share_drifted"] is not None]
     x = [p["period"] for p in periods]
     fig = go.Figure()
-    fig.add_scatter(x=x, y=[p["share_drifted"] for p in periods], mode="lines+markers", name="Share of drifted features",
+    fig.add_scatter(x=x, y=[p["share_drifted"] for p in periods], mode="lines+markers",
+                    name="Share of drifted features",
                     customdata=[[p["rows"], ", ".join(p["drifted"][:5])] for p in periods],
                     hovertemplate="%{x}: %{y:.0%} drifted (%{customdata[0]} rows)<br>%{customdata[1]}<extra></extra>")
     fig.add_scatter(x=x, y=[p["worst_psi"] for p in periods], mode="lines+markers", name="Worst PSI", yaxis="y2",
@@ -111,6 +113,7 @@ def drift_over_time_figure(report) -> go.Figure:
     unit = "week" if periods and periods[0]["freq"] == "W" else "day"
     fig.update_layout(title={"text": f"Drift per {unit}"}, xaxis_title=unit.capitalize(),
                       yaxis={"title": {"text": "Share of drifted features"}, "tickformat": ".0%", "range": [0, 1]},
-                      yaxis2={"title": {"text": "Worst PSI"}, "overlaying": "y", "side": "right"},
+                      yaxis2={"title": {"text": "Worst PSI"}, "overlaying": "y", "side": "right",
+                              "rangemode": "tozero"},
                       legend={"orientation": "h", "y": -0.2})
     return fig

@@ -1,0 +1,1 @@
+"""Benchmarks of the engine against the tools users would pick instead (not part of the test suite)."""
