@@ -150,6 +150,14 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
     if not algos:
         raise AutoMLError(f"No chosen algorithm suits this table: {left_out}.", "Choose LightGBM or HistGradientBoosting.")
     classes = sorted(y.unique().tolist()) if task != REGRESSION else []
+    if task != REGRESSION and y.value_counts().min() < config.cv_folds:
+        smallest = y.value_counts()
+        if smallest.min() < 2:
+            raise AutoMLError(f"After holding out rows, class '{smallest.idxmin()}' has {smallest.min()} training row.",
+                              "Remove or merge that class, or add rows for it.")
+        exp.update(notes=[f"CV folds lowered from {config.cv_folds} to {smallest.min()}: class "
+                          f"'{smallest.idxmin()}' has only {smallest.min()} training rows."])
+        config.cv_folds = int(smallest.min())
     positive = positive_class(y) if task == "binary" else None
     exp.update(task=task, target=target, metric=metric.name, metric_greater_is_better=metric.greater_is_better,
                schema=dataset.schema.to_dict(), classes=classes, positive_class=positive,
@@ -168,8 +176,12 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
     # Workers on other machines stop at this wall-clock time (the leader keeps its own, refit-aware clock).
     exp.update(search_deadline=None if budget.total_s is None else time.time() + budget.search_remaining(),
                trial_budget=config.trials, study_name=exp.id)
+    from automl.storage import stop_at_trial_budget
+    from automl.worker import publish_setup
+
+    publish_setup(study, exp.meta)  # workers without the folder join from the study alone
     reporter = _Reporter(exp, budget, config, progress, metric.greater_is_better)
-    study.optimize(_catching(objective), n_trials=config.trials, callbacks=[reporter],
+    study.optimize(_catching(objective), n_trials=config.trials, callbacks=[reporter, stop_at_trial_budget(config.trials)],
                    timeout=None if budget.total_s is None else max(budget.search_remaining(), 0.1),
                    catch=(Exception,), gc_after_trial=False)
     reporter.report(study, phase="refitting")
@@ -248,7 +260,8 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for pkg in ("automl-dashboard", "scikit-learn", "lightgbm", "optuna", "pandas", "numpy", "shap", "streamlit"):
+    for pkg in ("automl-dashboard", "scikit-learn", "lightgbm", "optuna", "pandas", "numpy", "shap", "streamlit",
+                "skops", "skl2onnx", "onnxmltools", "onnxruntime", "fastapi"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:

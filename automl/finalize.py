@@ -50,7 +50,7 @@ def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataF
     holdout_frame, scores = _evaluate_holdout(model, hold, space)
     ex.atomic_write_with(exp.file(ex.MODEL), lambda p: joblib.dump(model, p))
     exp.write_frame(ex.HOLDOUT, holdout_frame)
-    _save_reference(exp, model, X, space)
+    _save_reference(exp, holdout_frame, X, y, space)
     exp.update(
         status=status, finished=ex.now_iso(),
         best={"algorithm": best_algo.name, "label": best_algo.label, "params": best_params,
@@ -128,18 +128,18 @@ def _evaluate_holdout(model, hold: pd.DataFrame, space) -> tuple[pd.DataFrame, d
     return frame, scores
 
 
-def _save_reference(exp: Experiment, model, X: pd.DataFrame, space) -> None:
-    """The training reference for monitoring, when the monitoring module is present."""
-    try:
-        from automl.reference import build_reference, save_reference
-    except ImportError:
-        return
-    sample = X.sample(min(len(X), 20_000), random_state=space.seed) if len(X) > 20_000 else X
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        preds = (pd.DataFrame(model.predict_proba(sample), columns=[str(c) for c in model.classes_])
-                 if space.task != "regression" else pd.Series(model.predict(sample), name="prediction"))
-    save_reference(exp, build_reference(X, space.schema, preds, space.task, seed=space.seed))
+def _save_reference(exp: Experiment, holdout: pd.DataFrame, X: pd.DataFrame, y: pd.Series, space) -> None:
+    """The training reference for monitoring. Its prediction distribution comes from the held-out rows:
+    predictions on training rows are over-confident and would make every new batch look drifted."""
+    from automl.reference import build_reference, save_reference
+
+    if space.task == "regression":
+        preds = holdout["prediction"].rename("prediction")
+    else:
+        preds = holdout[[c for c in holdout.columns if str(c).startswith("proba_")]]
+        preds.columns = [str(c)[len("proba_"):] for c in preds.columns]
+    save_reference(exp, build_reference(X, space.schema, preds, space.task, seed=space.seed, target=y,
+                                        positive_class=space.positive))
 
 
 def _timing(budget: Budget, trials: pd.DataFrame) -> dict[str, Any]:

@@ -63,14 +63,20 @@ class FrameCoercer(BaseEstimator, TransformerMixin):
         for col in self.numeric or []:
             out[col] = pd.to_numeric(X[col], errors="coerce").astype("float64")
         for col in self.categorical or []:
-            values = X[col]
-            out[col] = values.astype(object).where(values.notna(), np.nan).map(_category_string).astype(object)
+            out[col] = _categories(X[col])
         for col in self.datetime or []:
             out[col] = pd.to_datetime(X[col], errors="coerce", format="mixed")
         return pd.DataFrame(out, index=X.index)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.asarray(self._columns(), dtype=object)
+
+
+def _categories(values: pd.Series) -> pd.Series:
+    """Each distinct value converted once (not per row): predictions on big batches stay fast."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    table = np.array([_category_string(u) for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(table[codes], index=values.index, dtype=object)
 
 
 def _category_string(value: object) -> object:

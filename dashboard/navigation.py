@@ -17,5 +17,7 @@ DATA = _page("data.py", "Data", ":material/table_chart:", default=True)
 TRAIN = _page("train.py", "Train", ":material/rocket_launch:")
 RESULTS = _page("results.py", "Results", ":material/leaderboard:")
 EXPLAIN = _page("explain.py", "Explain", ":material/psychology:")
+PREDICT = _page("predict.py", "Predict", ":material/bolt:")
+MONITOR = _page("monitor.py", "Monitor", ":material/monitor_heart:")
 EXPERIMENTS = _page("experiments.py", "Experiments", ":material/folder_open:")
-PAGES = [DATA, TRAIN, RESULTS, EXPLAIN, EXPERIMENTS]
+PAGES = [DATA, TRAIN, RESULTS, EXPLAIN, PREDICT, MONITOR, EXPERIMENTS]

@@ -14,7 +14,7 @@ from automl.experiment import Experiment, Workspace
 from conftest import ROOT, SAMPLES
 
 APP = str(ROOT / "dashboard" / "app.py")
-PAGES = ["data", "train", "results", "experiments"]
+PAGES = ["data", "train", "results", "explain", "predict", "monitor", "experiments"]
 
 
 def open_page(page: str, experiment: str | None = None, session: dict | None = None) -> AppTest:
@@ -96,7 +96,7 @@ def test_page_with_running_experiment(page, running_exp):
         assert "still searching" in texts(at)
 
 
-@pytest.mark.parametrize("page", ["train", "results"])
+@pytest.mark.parametrize("page", ["train", "results", "explain", "predict", "monitor"])
 def test_page_with_unknown_experiment_id(page, empty_ws):
     at = open_page(page, experiment="doesnotexist123")
     assert not at.exception

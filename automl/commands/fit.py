@@ -42,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
         if not quiet:
             print(progress_line(info, metric_name), end="", file=sys.stderr, flush=True)
 
-    exp = fit(args.data, args.target, workspace=args.workspace, name=args.name, progress=show,
+    from automl.experiment import Workspace
+
+    exp = Workspace(args.workspace).create(name=args.name)
+    print(f"Experiment {exp.id} in {exp.path} (workers: automl worker {exp.id} --storage …)", file=sys.stderr)
+    fit(args.data, args.target, workspace=args.workspace, name=args.name, progress=show, experiment=exp,
               task=args.task, time_budget=args.time_budget, trials=args.trials, metric=args.metric,
               seed=args.seed, cv_folds=args.cv_folds, holdout=args.holdout,
               algorithms=args.algorithms.split(",") if args.algorithms else None,
