@@ -80,3 +80,22 @@ def fairness(exp_id: str, version: float, sensitive: tuple[str, ...]):
 
 def fairness_figures(report) -> dict[str, Any]:
     return _fairness_figures(report)
+
+
+@st.cache_data(max_entries=8, show_spinner="Exporting the model files…")
+def export_files(exp_id: str, version: float) -> dict[str, Any]:
+    from automl.export import bundle, export_skops
+    from automl.onnx_export import export_onnx, onnx_support
+
+    exp = _exp(exp_id)
+    ok, reason = onnx_support(exp)
+    onnx = export_onnx(exp).read_bytes() if ok else None
+    return {"skops": export_skops(exp).read_bytes(), "onnx": onnx, "onnx_reason": reason,
+            "bundle": bundle(exp)}
+
+
+@st.cache_data(max_entries=8, show_spinner="Building the report…")
+def report_html(exp_id: str, version: float) -> bytes:
+    from automl.report import build_report
+
+    return build_report(_exp(exp_id)).encode()

@@ -98,8 +98,57 @@ def test_upload_train_results_share_download(server, browser, tmp_path):
     no_exception(fresh)
     other.close()
 
+    # Explain: pick a row, see its waterfall.
+    page.get_by_role("link", name="Explain").click()
+    wait_chart(page, "Feature importance", timeout=120_000)
+    shot(page, "explain")
+    page.get_by_role("tab", name="One row").click()
+    page.get_by_role("spinbutton", name="Row").fill("3")
+    page.keyboard.press("Enter")
+    wait_chart(page, "Why this prediction")
+    no_exception(page)
+    shot(page, "explain-row")
+
+    # Predict: a batch file in, a predictions file out.
+    page.get_by_role("link", name="Predict").click()
+    page.get_by_text("Rows to predict").wait_for(timeout=30_000)
+    batch = tmp_path / "batch.csv"
+    pd.read_csv(DATA / "credit-g.csv").drop(columns=["class"]).head(40).to_csv(batch, index=False)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(batch))
+    page.get_by_text("40 rows predicted and logged").wait_for(timeout=60_000)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download predictions (CSV)").click()
+    info.value.save_as(tmp_path / "pred.csv")
+    predicted = pd.read_csv(tmp_path / "pred.csv")
+    assert len(predicted) == 40 and set(predicted["prediction"]) <= {"good", "bad"}
+    no_exception(page)
+    shot(page, "predict")
+
+    # Monitor: a table with one feature shifted is flagged.
+    page.get_by_role("link", name="Monitor").click()
+    page.get_by_text("Live rows (with the target column too").wait_for(timeout=30_000)
+    drifted = pd.read_csv(DATA / "credit-g.csv")
+    drifted["duration"] = drifted["duration"] * 3
+    live = tmp_path / "live.csv"
+    drifted.to_csv(live, index=False)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(live))
+    page.get_by_text("Drift in").first.wait_for(timeout=120_000)
+    page.get_by_role("button", name="Retrain on training + labelled live rows").wait_for()
+    no_exception(page)
+    shot(page, "monitor")
+    assert drift_flags(ws / exp_id, live) == ["duration"]
+
     page.get_by_role("link", name="Experiments").click()
     page.locator('[data-testid="stDataFrame"]').first.wait_for()
     no_exception(page)
     shot(page, "experiments")
     ctx.close()
+
+
+def drift_flags(folder, live) -> list[str]:
+    """What the page showed, from the same library call: the drifted features."""
+    from automl.experiment import Experiment
+    from automl.monitor import monitor_experiment
+
+    table = monitor_experiment(Experiment(folder), pd.read_csv(live)).table()
+    return sorted(table.loc[table["drifted"], "column"].tolist())

@@ -163,3 +163,12 @@ def test_two_sessions_train_at_once_and_see_only_their_own(empty_ws):
         links = [t.value for t in at.text_input if t.label.startswith("Share this experiment")]
         assert links and all(exp_id in link and other not in link for link in links)
         assert "Search completed" in texts(at)
+
+
+def test_results_exports_and_report(completed_ws):
+    at = open_page("results", experiment=completed_ws.id)
+    next(b for b in at.button if b.label == "Prepare the safe and ONNX files").click().run()
+    next(b for b in at.button if b.label == "Build the HTML report").click().run()
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert "Model (skops, safe to load)" in labels and "Report (HTML)" in labels

@@ -125,8 +125,33 @@ if slices:
         tab.plotly_chart(search_figs[key], width="stretch", key=f"search_{key}")
 
 st.subheader("Download")
-st.download_button("Model (joblib, trusted use)", cached.model_bytes(exp.id, version),
+c1, c2, c3 = st.columns(3)
+c1.download_button("Model (joblib, trusted use)", cached.model_bytes(exp.id, version),
                    file_name=f"{exp.id}-model.joblib", mime="application/octet-stream",
                    icon=":material/download:",
                    help="The whole pipeline: it predicts on raw rows. joblib runs code when loaded: "
                         "load only files you trust.")
+if c2.button("Prepare the safe and ONNX files", icon=":material/inventory_2:",
+             help="skops (loads without running code), ONNX where the model converts, and the model card."):
+    st.session_state[f"bundle_{exp.id}"] = True
+if st.session_state.get(f"bundle_{exp.id}"):
+    try:
+        files = cached.export_files(exp.id, version)
+    except AutoMLError as err:
+        show_error(err)
+    else:
+        c2.download_button("Model (skops, safe to load)", files["skops"], file_name=f"{exp.id}-model.skops",
+                           icon=":material/download:")
+        if files["onnx"] is not None:
+            c2.download_button("Model (ONNX)", files["onnx"], file_name=f"{exp.id}-model.onnx",
+                               icon=":material/download:")
+        else:
+            c2.caption(f"No ONNX file: {files['onnx_reason']}")
+        c2.download_button("Bundle (models + model card, zip)", files["bundle"], file_name=f"{exp.id}-bundle.zip",
+                           icon=":material/download:")
+if c3.button("Build the HTML report", icon=":material/description:",
+             help="One self-contained file that opens without network: share it by email."):
+    st.session_state[f"report_{exp.id}"] = True
+if st.session_state.get(f"report_{exp.id}"):
+    c3.download_button("Report (HTML)", cached.report_html(exp.id, version), file_name=f"{exp.id}-report.html",
+                       mime="text/html", icon=":material/download:")
