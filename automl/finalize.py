@@ -38,8 +38,7 @@ def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataF
         if cancelled:
             exp.update(status=ex.CANCELLED, finished=ex.now_iso(), timing=_timing(budget, trials))
             return exp
-        raise AutoMLError("No trial completed within the budget, so there is no model.",
-                          "Give a larger time budget, or fewer CV folds, or choose faster algorithms.")
+        return _fallback(exp, space, X, y, hold, budget, trials, search_s)
     best = study.best_trial
     best_algo = ALGORITHMS[best.user_attrs["algorithm"]]
     best_params = best.user_attrs["params"]
@@ -61,6 +60,26 @@ def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataF
         holdout=scores, timing={**_timing(budget, trials), "search_s": round(search_s, 2),
                                 "refit_s": round(refit_s, 2)},
     )
+    return exp
+
+
+def _fallback(exp: Experiment, space, X, y, hold, budget: Budget, trials, search_s: float) -> Experiment:
+    """No trial finished its CV in time (a large table on a slow or busy machine): rather than leave the
+    user with nothing, fit the first algorithm's first default on all training rows, and say so."""
+    algo = space.algorithms[0]
+    params = dict(algo.defaults[0]) if algo.defaults else {}
+    model = _pipeline(space, algo.name, params).fit(X, y)
+    holdout_frame, scores = _evaluate_holdout(model, hold, space)
+    ex.atomic_write_with(exp.file(ex.MODEL), lambda p: joblib.dump(model, p))
+    exp.write_frame(ex.HOLDOUT, holdout_frame)
+    _save_reference(exp, holdout_frame, X, y, space)
+    note = (f"No trial completed its cross-validation within the budget; the model is {algo.label} with its "
+            "default settings, fitted without a search. Give a larger time budget for a real search.")
+    exp.update(status=ex.COMPLETED, finished=ex.now_iso(), notes=[*(exp.meta.get("notes") or []), note],
+               best={"algorithm": algo.name, "label": algo.label, "params": params, "cv_score": None,
+                     "cv_std": None, "trial": None},
+               model={"kind": "single", "ensemble": None, "algorithm": algo.name}, leaderboard=[],
+               holdout=scores, timing={**_timing(budget, trials), "search_s": round(search_s, 2)})
     return exp
 
 

@@ -57,16 +57,21 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(meta, indent=2, default=str))
         return 0
-    print(f"\nLeaderboard (CV {meta['metric']}, {meta['config']['cv_folds']} folds):")
-    board = pd.DataFrame(meta["leaderboard"])[["rank", "trial", "label", "score", "cv_std", "fit_time_s", "params"]]
-    print_table(board.round(4), max_rows=10)
+    for note in meta.get("notes") or []:
+        print(f"note: {note}")
+    if meta["leaderboard"]:
+        print(f"\nLeaderboard (CV {meta['metric']}, {meta['config']['cv_folds']} folds):")
+        board = pd.DataFrame(meta["leaderboard"])[["rank", "trial", "label", "score", "cv_std", "fit_time_s",
+                                                    "params"]]
+        print_table(board.round(4), max_rows=10)
     model = meta["model"]
     if model["kind"] == "ensemble":
         members = ", ".join(f"{m['algorithm']}#{m['trial']}×{m['weight']:.2f}" for m in model["ensemble"]["members"])
         print(f"\nFinal model: ensemble of {members} (OOF {model['ensemble']['oof_score']:.4f} vs best single "
               f"{model['ensemble']['best_single_oof']:.4f})")
     else:
-        print(f"\nFinal model: {meta['best']['label']} (trial {meta['best']['trial']})")
+        trial = meta['best']['trial']
+        print(f"\nFinal model: {meta['best']['label']}" + (f" (trial {trial})" if trial is not None else " (defaults, no search)"))
     print(f"\nHeld-out metrics ({meta['rows']['holdout']} rows never seen by the search):")
     for name, value in meta["holdout"].items():
         print(f"  {name:<18} {'n/a' if value is None else f'{value:.4f}'}")

@@ -35,6 +35,8 @@ except AutoMLError as err:
     show_error(err)
     st.stop()
 
+for note in meta.get("notes") or []:
+    st.info(note, icon=":material/info:")
 st.subheader("Held-out metrics")
 rows, timing = meta.get("rows", {}), meta.get("timing", {})
 st.caption(f"{rows.get('holdout', '?'):,} rows the search never saw · model: "
