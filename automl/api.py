@@ -179,9 +179,11 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
     from automl.storage import stop_at_trial_budget
     from automl.worker import publish_setup
 
-    publish_setup(study, exp.meta)  # workers without the folder join from the study alone
+    publish_setup(study, exp.meta)
+    # A resumed study's trial budget comes on top of the trials it already ran.
+    already = sum(t.state != optuna.trial.TrialState.WAITING for t in study.get_trials(deepcopy=False))  # workers without the folder join from the study alone
     reporter = _Reporter(exp, budget, config, progress, metric.greater_is_better)
-    study.optimize(_catching(objective), n_trials=config.trials, callbacks=[reporter, stop_at_trial_budget(config.trials)],
+    study.optimize(_catching(objective), n_trials=config.trials, callbacks=[reporter, stop_at_trial_budget(None if config.trials is None else already + config.trials)],
                    timeout=None if budget.total_s is None else max(budget.search_remaining(), 0.1),
                    catch=(Exception,), gc_after_trial=False)
     reporter.report(study, phase="refitting")
