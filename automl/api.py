@@ -14,13 +14,12 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-import numpy as np
 import optuna
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from automl import experiment as ex
-from automl.algorithms import ALGORITHMS, get_algorithms
+from automl.algorithms import get_algorithms
 from automl.budget import Budget
 from automl.data import REGRESSION, Dataset, prepare_dataset
 from automl.errors import AutoMLError

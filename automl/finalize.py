@@ -11,7 +11,6 @@ import warnings
 from typing import Any
 
 import joblib
-import numpy as np
 import optuna
 import pandas as pd
 
@@ -19,7 +18,6 @@ from automl import experiment as ex
 from automl.algorithms import ALGORITHMS
 from automl.budget import Budget
 from automl.ensemble import WeightedEnsemble, greedy_selection
-from automl.errors import AutoMLError
 from automl.experiment import Experiment
 from automl.leaderboard import counts, leaderboard, trial_rows
 from automl.metrics import METRICS, Predictions

@@ -67,3 +67,12 @@ def show_error(err: Exception) -> None:
     problem = getattr(err, "problem", str(err))
     fix = getattr(err, "fix", None)
     st.error(f"**{problem}**" + (f"\n\n{fix}" if fix else ""), icon=":material/error:")
+
+
+def require_model(exp: Experiment, what: str) -> None:
+    """Stop the page with a word of why when the experiment has no trained model yet."""
+    from automl.experiment import FINISHED
+
+    if exp.status not in FINISHED or not exp.file("model.joblib").exists():
+        st.info(f"{what} need a trained model: wait for the search to finish, or pick another experiment.")
+        st.stop()

@@ -5,17 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from automl.errors import AutoMLError
-from automl.experiment import FINISHED
 from dashboard import explain_cache as cached
 from dashboard import state
-from dashboard.components import experiment_header, require_experiment, show_error
+from dashboard.components import experiment_header, require_experiment, require_model, show_error
 
 st.title("Explain")
 exp = require_experiment()
 meta = experiment_header(exp)
-if exp.status not in FINISHED or not exp.file("model.joblib").exists():
-    st.info("Explanations need a trained model: wait for the search to finish.")
-    st.stop()
+require_model(exp, "Explanations")
 version = state.meta_version(exp)
 
 cls = None

@@ -14,14 +14,12 @@ from automl.plots.monitor import (drift_over_time_figure, drift_summary_figure, 
                                   prediction_distribution_figure)
 from automl.retrain import champion_vs_challenger, promote, start_retrain
 from dashboard import state
-from dashboard.components import experiment_header, require_experiment, show_error
+from dashboard.components import experiment_header, require_experiment, require_model, show_error
 
 st.title("Monitor")
 exp = require_experiment()
 meta = experiment_header(exp)
-if exp.status not in FINISHED or not exp.file("model.joblib").exists():
-    st.info("Monitoring needs a trained model: wait for the search to finish.")
-    st.stop()
+require_model(exp, "Monitoring")
 
 source = st.radio("Live data", ["Upload a table", "Prediction log"], horizontal=True, key="mon_source")
 live = None

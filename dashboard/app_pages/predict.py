@@ -9,19 +9,16 @@ import pandas as pd
 import streamlit as st
 
 from automl.errors import AutoMLError
-from automl.experiment import FINISHED
 from automl.io import read_table
 from automl.predict import predict_experiment
 from automl.schema import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC
 from dashboard import explain_cache, state
-from dashboard.components import experiment_header, require_experiment, show_error
+from dashboard.components import experiment_header, require_experiment, require_model, show_error
 
 st.title("Predict")
 exp = require_experiment()
 meta = experiment_header(exp)
-if exp.status not in FINISHED or not exp.file("model.joblib").exists():
-    st.info("Predictions need a trained model: wait for the search to finish.")
-    st.stop()
+require_model(exp, "Predictions")
 version = state.meta_version(exp)
 schema = exp.schema
 
