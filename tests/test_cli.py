@@ -38,3 +38,22 @@ def test_bad_input_exits_2_with_a_message(tmp_path):
 def test_list_on_empty_workspace(tmp_path):
     out = run("list", "--workspace", str(tmp_path / "none"))
     assert out.returncode == 0 and "No experiments" in out.stdout
+
+
+def test_dashboard_command_serves_the_app_from_any_folder(tmp_path):
+    """README's first command ends in `automl dashboard`: it must start from wherever the user is."""
+    import os
+    import signal
+
+    from browser import free_port, wait_healthy
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "automl", "dashboard", "--port", str(port), "--host", "127.0.0.1"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        out = proc.communicate(timeout=20)[0]
+    assert f"workspace {tmp_path / 'workspace'}" in out

@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def app_path() -> Path:
     import dashboard
 
-    return Path(dashboard.__file__).parent / "app.py"
+    # __path__, not __file__: works for a regular, an editable or a namespace install alike.
+    return Path(next(iter(dashboard.__path__))).resolve() / "app.py"
 
 
 def run(args: argparse.Namespace) -> int:
