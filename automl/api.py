@@ -28,7 +28,7 @@ from automl.finalize import finalize
 from automl.io import read_table
 from automl.leaderboard import counts, trial_rows
 from automl.metrics import get_metric, positive_class
-from automl.search import Objective, SearchSpace, enqueue_defaults, make_study
+from automl.search import Objective, SearchSpace, enqueue_defaults, make_study, record_failures
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 Progress = Callable[[dict[str, Any]], None]
@@ -182,24 +182,12 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
     # A resumed study's trial budget comes on top of the trials it already ran.
     already = sum(t.state != optuna.trial.TrialState.WAITING for t in study.get_trials(deepcopy=False))  # workers without the folder join from the study alone
     reporter = _Reporter(exp, budget, config, progress, metric.greater_is_better)
-    study.optimize(_catching(objective), n_trials=config.trials, callbacks=[reporter, stop_at_trial_budget(None if config.trials is None else already + config.trials)],
+    study.optimize(record_failures(objective), n_trials=config.trials, callbacks=[reporter, stop_at_trial_budget(None if config.trials is None else already + config.trials)],
                    timeout=None if budget.total_s is None else max(budget.search_remaining(), 0.1),
                    catch=(Exception,), gc_after_trial=False)
     reporter.report(study, phase="refitting")
     cancelled = exp.cancel_requested
     return finalize(exp, study, objective, space, X, y, hold, config, budget, cancelled=cancelled)
-
-
-def _catching(objective: Objective) -> Callable[[optuna.Trial], float]:
-    def run(trial: optuna.Trial) -> float:
-        try:
-            return objective(trial)
-        except optuna.TrialPruned:
-            raise
-        except Exception as err:  # a failing config is a failed trial, not a failed search
-            trial.set_user_attr("error", f"{type(err).__name__}: {err}"[:500])
-            raise
-    return run
 
 
 class _Reporter:

@@ -343,3 +343,18 @@ def enqueue_defaults(study: optuna.Study, algorithms: list[Algorithm]) -> int:
             study.enqueue_trial({"algorithm": algo.name}, user_attrs={"default": i})
             n += 1
     return n
+
+
+def record_failures(objective: Objective, worker: str | None = None) -> Callable[[optuna.Trial], float]:
+    """Run ``objective``; a failing config becomes a failed trial with its error, not a failed search."""
+    def run(trial: optuna.Trial) -> float:
+        if worker:
+            trial.set_user_attr("worker", worker)
+        try:
+            return objective(trial)
+        except optuna.TrialPruned:
+            raise
+        except Exception as err:
+            trial.set_user_attr("error", f"{type(err).__name__}: {err}"[:500])
+            raise
+    return run

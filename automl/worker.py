@@ -30,7 +30,7 @@ from automl.errors import AutoMLError, ExperimentNotFound
 from automl.experiment import Experiment, Workspace
 from automl.metrics import get_metric
 from automl.schema import Schema
-from automl.search import Objective, SearchSpace, study_strategies
+from automl.search import Objective, SearchSpace, record_failures, study_strategies
 from automl.storage import open_storage, started_trials
 
 SETUP_ATTR = "automl_setup"  # study user attr with what a worker needs when it cannot see the folder
@@ -76,7 +76,7 @@ def run_worker(ref: str, storage: str | None = None, workspace: str | os.PathLik
     seed = secrets.randbelow(2**31) if seed is None else seed  # not the leader's: no duplicate random configs
     study = optuna.load_study(study_name=name, storage=open_storage(storage), **study_strategies(seed, n_startup))
     report = WorkerReport(study_name=name, worker=worker)
-    run = _catching(objective, worker)
+    run = record_failures(objective, worker)
     while True:
         report.stopped = _stop_reason(study, meta, exp, budget, objective)
         if report.stopped:
@@ -198,17 +198,4 @@ def _stop_reason(study: optuna.Study, meta: dict, exp: Experiment | None, budget
     if budget_trials is not None and started_trials(study) >= budget_trials:
         return "trial budget"
     return ""
-
-
-def _catching(objective: Objective, worker: str) -> Callable[[optuna.Trial], float]:
-    def run(trial: optuna.Trial) -> float:
-        trial.set_user_attr("worker", worker)
-        try:
-            return objective(trial)
-        except optuna.TrialPruned:
-            raise
-        except Exception as err:  # a failing config is a failed trial, not a failed worker
-            trial.set_user_attr("error", f"{type(err).__name__}: {err}"[:500])
-            raise
-    return run
 

@@ -20,9 +20,9 @@ TEMPLATE, HEIGHT, MAX_POINTS = "plotly_white", 380, 5000
 DIAGONAL = {"color": "#999999", "dash": "dash", "width": 1}
 
 
-def style(fig: go.Figure, title: str, x: str, y: str, **layout: Any) -> go.Figure:
+def style(fig: go.Figure, title: str, x: str, y: str, height: int = HEIGHT, **layout: Any) -> go.Figure:
     """The common look: template, height, margins, title and axis titles."""
-    fig.update_layout(template=TEMPLATE, height=HEIGHT, title={"text": title, "x": 0.02},
+    fig.update_layout(template=TEMPLATE, height=height, title={"text": title, "x": 0.02},
                       margin={"l": 60, "r": 20, "t": 55, "b": 50}, hovermode="closest", **layout)
     fig.update_xaxes(title_text=x)
     fig.update_yaxes(title_text=y)

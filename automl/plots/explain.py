@@ -16,19 +16,17 @@ from plotly.subplots import make_subplots
 
 from automl.explain import Explanation, LocalExplanation, global_importance
 from automl.explain_views import DependenceData, PermutationImportance, beeswarm_data, value_text
+from automl.plots.evaluation import style
 
-TEMPLATE, HEIGHT = "plotly_white", 420
+HEIGHT = 420
 UP, DOWN, NEUTRAL, MISSING = "#ff0051", "#008bfb", "#6366f1", "#b0b0b0"
 VALUE_SCALE = [[0.0, DOWN], [1.0, UP]]
 MAX_DEPENDENCE_POINTS = 5000
 
 
 def _style(fig: go.Figure, title: str, x: str, y: str, **layout: Any) -> go.Figure:
-    fig.update_layout(template=TEMPLATE, height=HEIGHT, title={"text": title, "x": 0.02},
-                      margin={"l": 60, "r": 20, "t": 55, "b": 50}, hovermode="closest", **layout)
-    fig.update_xaxes(title_text=x)
-    fig.update_yaxes(title_text=y)
-    return fig
+    """The evaluation figures' look, a little taller for feature lists."""
+    return style(fig, title, x, y, height=HEIGHT, **layout)
 
 
 def _rows_note(explanation: Explanation) -> str:
