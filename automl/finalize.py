@@ -21,7 +21,7 @@ from automl.ensemble import WeightedEnsemble, greedy_selection
 from automl.experiment import Experiment
 from automl.leaderboard import counts, leaderboard, trial_rows
 from automl.metrics import METRICS, Predictions
-from automl.preprocess import build_pipeline
+from automl.refit import fit_final
 
 LEADERBOARD_STORED = 50
 
@@ -36,13 +36,13 @@ def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataF
         if cancelled:
             exp.update(status=ex.CANCELLED, finished=ex.now_iso(), timing=_timing(budget, trials))
             return exp
-        return _fallback(exp, space, X, y, hold, budget, trials, search_s)
+        return _fallback(exp, objective, space, X, y, hold, budget, trials, search_s)
     best = study.best_trial
     best_algo = ALGORITHMS[best.user_attrs["algorithm"]]
     best_params = best.user_attrs["params"]
     model, ensemble_info = _choose_model(objective, space, board, budget, config, X, y)
     if model is None:
-        model = _pipeline(space, best_algo.name, best_params).fit(X, y)
+        model = fit_final(space, objective, best_algo.name, best_params, X, y)
     refit_s = budget.elapsed() - search_s
     holdout_frame, scores = _evaluate_holdout(model, hold, space)
     ex.atomic_write_with(exp.file(ex.MODEL), lambda p: joblib.dump(model, p))
@@ -61,12 +61,12 @@ def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataF
     return exp
 
 
-def _fallback(exp: Experiment, space, X, y, hold, budget: Budget, trials, search_s: float) -> Experiment:
+def _fallback(exp: Experiment, objective, space, X, y, hold, budget: Budget, trials, search_s: float) -> Experiment:
     """No trial finished its CV in time (a large table on a slow or busy machine): rather than leave the
     user with nothing, fit the first algorithm's first default on all training rows, and say so."""
     algo = space.algorithms[0]
     params = dict(algo.defaults[0]) if algo.defaults else {}
-    model = _pipeline(space, algo.name, params).fit(X, y)
+    model = fit_final(space, objective, algo.name, params, X, y)
     holdout_frame, scores = _evaluate_holdout(model, hold, space)
     ex.atomic_write_with(exp.file(ex.MODEL), lambda p: joblib.dump(model, p))
     exp.write_frame(ex.HOLDOUT, holdout_frame)
@@ -79,12 +79,6 @@ def _fallback(exp: Experiment, space, X, y, hold, budget: Budget, trials, search
                model={"kind": "single", "ensemble": None, "algorithm": algo.name}, leaderboard=[],
                holdout=scores, timing={**_timing(budget, trials), "search_s": round(search_s, 2)})
     return exp
-
-
-def _pipeline(space, algo_name: str, params: dict[str, Any]):
-    algo = ALGORITHMS[algo_name]
-    return build_pipeline(space.schema, algo.make(params, space.task, space.seed, n_rows=len(space.y)), algo.style,
-                          space.task)
 
 
 def _choose_model(objective, space, board: pd.DataFrame, budget: Budget, config, X, y):
@@ -107,7 +101,7 @@ def _choose_model(objective, space, board: pd.DataFrame, budget: Budget, config,
         warnings.simplefilter("ignore")
         for i, w in zip(sel.members, sel.weights):
             row = rows.loc[numbers[i]]
-            members.append(_pipeline(space, row["algorithm"], _params_of(row)).fit(X, y))
+            members.append(fit_final(space, objective, row["algorithm"], _params_of(row), X, y))
             weights.append(w)
             info.append({"trial": int(numbers[i]), "algorithm": row["algorithm"], "weight": round(w, 4)})
     model = WeightedEnsemble(members, weights, space.task)._set_fitted()

@@ -148,6 +148,7 @@ def _as_float(series: pd.Series) -> np.ndarray:
 def _ordinal_codes(series: pd.Series) -> np.ndarray:
     """Codes of the sorted category strings (as OrdinalEncoder gives them after FrameCoercer), NaN for missing."""
     if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.cat.remove_unused_categories()  # an encoder fitted on the rows never sees those
         codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
     else:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)

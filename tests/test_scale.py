@@ -24,6 +24,7 @@ from automl.leaderboard import load_trials
 from automl.metrics import get_metric
 from automl.preprocess import build_pipeline, build_preprocessor, make_coercer
 from automl.sampling import FoldOrSamplePruner, RowSchedule, nested_order, tree_matrix
+from automl.refit import fit_final, representative_rows
 from automl.search import Objective, SearchSpace
 
 from conftest import DATA, ROOT, SAMPLES
@@ -122,6 +123,31 @@ def test_tree_matrix_equals_the_tree_preprocessing(titanic):
             np.testing.assert_allclose(tree_matrix(X, ds.schema, dtype=np.float64), expected, equal_nan=True)
             np.testing.assert_allclose(tree_matrix(X, ds.schema, rows=rows), expected[rows], rtol=1e-6,
                                        equal_nan=True)
+
+
+def test_final_fit_without_object_rows_matches_the_usual_fit(titanic):
+    """The refit fits the preprocessing on one row per distinct value and the model on the search's matrix:
+    the same pipeline as ``pipeline.fit(X, y)`` on K-fold tables, the same features when rows were sampled."""
+    frame = titanic.assign(Embarked=titanic["Embarked"].astype(pd.CategoricalDtype(["C", "Q", "S", "unused"])),
+                           booked=pd.date_range("2021-03-01", periods=len(titanic), freq="37h"))
+    ds = prepare_dataset(frame, "Survived")
+    space = SearchSpace(X=ds.X, y=ds.y, schema=ds.schema, task="binary", metric=get_metric("roc_auc", "binary"),
+                        algorithms=[ALGORITHMS["lightgbm"]], classes=[0, 1], positive=1)
+    params = dict(ALGORITHMS["lightgbm"].defaults[0])
+    light = fit_final(space, Objective(space, Budget(None), schedule=None), "lightgbm", params, ds.X, ds.y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        usual = build_pipeline(ds.schema, ALGORITHMS["lightgbm"].make(params, "binary", 0, n_rows=len(ds.y)),
+                               "tree", "binary").fit(ds.X, ds.y)
+        new_rows = ds.X.sample(200, random_state=1).assign(Embarked="never seen", Sex=np.nan)
+        np.testing.assert_allclose(light.predict_proba(new_rows), usual.predict_proba(new_rows), atol=1e-12)
+        np.testing.assert_allclose(light.predict_proba(ds.X), usual.predict_proba(ds.X), atol=1e-12)
+        sampled = Objective(space, Budget(None), schedule=RowSchedule(min_rows=100, first=100))
+        light = fit_final(space, sampled, "lightgbm", params, ds.X, ds.y)
+        features = light[:-1].transform(ds.X.iloc[sampled.plan.order])
+    repeated = pd.concat([ds.X] * 20, ignore_index=True)  # the rows kept grow with distinct values, not rows
+    assert len(representative_rows(repeated, ds.schema)) == len(representative_rows(ds.X, ds.schema)) < len(ds.X)
+    np.testing.assert_allclose(features, sampled.tree_matrix, rtol=1e-6, equal_nan=True)
 
 
 def test_row_plan_keeps_class_shares_in_every_sample():
