@@ -116,11 +116,12 @@ def make_coercer(schema: Schema) -> FrameCoercer:
                         datetime=schema.of_kind(DATETIME))
 
 
-def build_preprocessor(schema: Schema, style: str = "tree", task: str = "binary") -> ColumnTransformer:
+def build_preprocessor(schema: Schema, style: str = "tree", task: str = "binary", seed: int = 0) -> ColumnTransformer:
     """The ColumnTransformer for ``schema`` in the given ``style`` ('tree' or 'linear').
 
     ``task`` tells the target encoder what the target is (a float target with
-    integer values would otherwise be mistaken for hundreds of classes).
+    integer values would otherwise be mistaken for hundreds of classes); ``seed``
+    fixes its cross-fitting folds, so a seeded search repeats exactly.
     """
     target_type = "continuous" if task == "regression" else task
     numeric, datetime = schema.of_kind(NUMERIC), schema.of_kind(DATETIME)
@@ -145,7 +146,7 @@ def build_preprocessor(schema: Schema, style: str = "tree", task: str = "binary"
                                     ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False))])
             else:
                 encoder = Pipeline([("impute", SimpleImputer(strategy="constant", fill_value=MISSING)),
-                                    ("target", TargetEncoder(target_type=target_type)), ("scale", StandardScaler())])
+                                    ("target", TargetEncoder(target_type=target_type, random_state=seed)), ("scale", StandardScaler())])
             steps.append((f"cat{i}", encoder, [col]))
         for i, col in enumerate(datetime):
             steps.append((f"date{i}", Pipeline([
@@ -157,9 +158,10 @@ def build_preprocessor(schema: Schema, style: str = "tree", task: str = "binary"
     return ColumnTransformer(steps, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=False)
 
 
-def build_pipeline(schema: Schema, estimator: BaseEstimator, style: str = "tree", task: str = "binary") -> Pipeline:
+def build_pipeline(schema: Schema, estimator: BaseEstimator, style: str = "tree", task: str = "binary",
+                   seed: int = 0) -> Pipeline:
     """Raw rows in, predictions out: coercer, preprocessor, estimator."""
-    return Pipeline([("coerce", make_coercer(schema)), ("preprocess", build_preprocessor(schema, style, task)),
+    return Pipeline([("coerce", make_coercer(schema)), ("preprocess", build_preprocessor(schema, style, task, seed)),
                      ("model", estimator)])
 
 

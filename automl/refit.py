@@ -33,7 +33,7 @@ def fit_final(space, objective, algo_name: str, params: dict[str, Any], X: pd.Da
     """
     algo = ALGORITHMS[algo_name]
     estimator = algo.make(params, space.task, space.seed, n_rows=len(y))
-    pipeline = build_pipeline(space.schema, estimator, algo.style, space.task)
+    pipeline = build_pipeline(space.schema, estimator, algo.style, space.task, space.seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if algo.style != "tree" or objective is None:

@@ -154,8 +154,13 @@ class Objective:
         oof = np.zeros((len(self.y), len(self.space.classes))) if task != "regression" else np.zeros(len(self.y))
         scores, seconds = [], []
         for k, (tr, va) in enumerate(self.folds):
-            self._check_time(trial, algo, params, seconds)
-            pred, took = self._timed_fit_predict(trial, algo, params, tr, va)
+            try:
+                self._check_time(trial, algo, params, seconds)
+                pred, took = self._timed_fit_predict(trial, algo, params, tr, va)
+            except optuna.TrialPruned:
+                if not self._worth_keeping(trial, scores, seconds):
+                    raise
+                return self._partial_value(trial, algo, params, scores, seconds)
             seconds.append(took)
             oof[va] = pred
             scores.append(self._score(self.y[va], pred))
@@ -172,6 +177,31 @@ class Objective:
         trial.set_user_attr("fold_seconds", float(np.mean(seconds)))
         self._keep_oof(trial.number, mean, oof)
         return mean
+
+    def _worth_keeping(self, trial: optuna.Trial, scores: list[float], seconds: list[float]) -> bool:
+        """A trial the time budget stopped after two or more folds, better than every complete trial so far,
+        whose refit still fits in the budget: its partial mean is kept instead of throwing the work away."""
+        if len(scores) < 2 or self.should_stop():
+            return False
+        refit = self.budget.refit_estimate(float(np.mean(seconds)), self.space.cv_folds, len(self.y))
+        if refit > self.budget.remaining():
+            return False
+        try:
+            best = trial.study.best_value
+        except ValueError:  # no complete trial yet
+            return True
+        mean = float(np.mean(scores))
+        return mean > best if self.space.metric.greater_is_better else mean < best
+
+    def _partial_value(self, trial: optuna.Trial, algo: Algorithm, params: dict, scores: list[float],
+                       seconds: list[float]) -> float:
+        """The mean of the folds done, flagged in the leaderboard; no OOF predictions (they are incomplete)."""
+        self._record_time(algo, params, seconds)
+        trial.set_user_attr("stopped", f"time budget: scored on {len(scores)} of {len(self.folds)} folds")
+        trial.set_user_attr("cv_std", float(np.std(scores)))
+        trial.set_user_attr("fit_time", float(np.sum(seconds)))
+        trial.set_user_attr("fold_seconds", float(np.mean(seconds)))
+        return float(np.mean(scores))
 
     def _on_samples(self, trial: optuna.Trial, algo: Algorithm, params: dict) -> float:
         """Successive halving on rows: fit on each sample in turn, stop when the pruner says so.
@@ -254,7 +284,7 @@ class Objective:
                 X_va = X[va]
             else:
                 frame = self._coerced_rows(max(tr.stop, va.stop)) if isinstance(tr, slice) else self.X_coerced
-                pre = build_preprocessor(self.space.schema, "linear", self.space.task)
+                pre = build_preprocessor(self.space.schema, "linear", self.space.task, self.space.seed)
                 X_tr = pre.fit_transform(frame.iloc[tr], self.y[tr])
                 fit_within(est, X_tr, self.y[tr], self.budget.search_remaining)
                 X_va = pre.transform(frame.iloc[va])

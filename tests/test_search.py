@@ -132,3 +132,63 @@ def test_cancel_keeps_best_so_far_and_resume_continues(tmp_path, credit_path):
     automl.resume(exp, trials=4)
     assert exp.meta["status"] == "completed"
     assert exp.meta["timing"]["trials"] == before + 4
+
+
+def test_folds_follow_the_table_size(tmp_path):
+    """5 folds on small tables, 3 above 10,000 training rows (cheaper trials); an explicit choice wins."""
+    from automl.api import AUTO_FOLDS_ROWS, auto_folds
+
+    assert auto_folds(AUTO_FOLDS_ROWS) == 5 and auto_folds(AUTO_FOLDS_ROWS + 1) == 3
+    rng = np.random.default_rng(0)
+    n = 13_000
+    frame = pd.DataFrame({"x": rng.normal(size=n), "c": rng.choice(list("abc"), n)})
+    frame["y"] = (frame["x"] + (frame["c"] == "a") + rng.normal(size=n) > 0.5).astype(int)
+    big = automl.fit(frame, "y", trials=1, algorithms=["lightgbm"], workspace=tmp_path, ensemble=False)
+    assert big.meta["config"]["cv_folds"] == 3
+    import optuna
+
+    trial = optuna.load_study(study_name=big.id, storage=big.storage_url).trials[0]
+    assert len(trial.user_attrs["fold_scores"]) == 3
+    chosen = automl.fit(frame.head(2000), "y", trials=1, algorithms=["lightgbm"], workspace=tmp_path, cv_folds=4)
+    assert chosen.meta["config"]["cv_folds"] == 4
+
+
+@pytest.mark.parametrize("better_trial_exists", [False, True])
+def test_a_trial_the_budget_stops_after_two_folds_keeps_its_partial_score(better_trial_exists):
+    """Stopped by time after 2 of 5 folds: scored on those (flagged), unless a complete trial is better."""
+    import optuna
+
+    from automl.budget import Budget
+    from automl.data import prepare_dataset
+    from automl.metrics import get_metric
+    from automl.search import Objective, SearchSpace
+
+    ds = prepare_dataset(pd.read_csv(DATA / "credit-g.csv"), "class")
+    space = SearchSpace(X=ds.X, y=ds.y, schema=ds.schema, task="binary", metric=get_metric("roc_auc", "binary"),
+                        algorithms=[ALGORITHMS["logistic_regression"]], classes=["bad", "good"], positive="good")
+    checks: list[int] = []
+
+    def third_fold_runs_out() -> bool:
+        checks.append(1)
+        if len(checks) == 3:  # before the third fold: 0.05 s left for the search, plenty for a refit
+            objective.budget = Budget(100.0, refit_reserve_s=99.95)
+        return False
+
+    objective = Objective(space, Budget(None), should_stop=third_fold_runs_out)
+    study = optuna.create_study(direction="maximize")
+    if better_trial_exists:
+        study.add_trial(optuna.trial.create_trial(params={"algorithm": "logistic_regression"}, value=0.999,
+                                                  distributions={"algorithm": optuna.distributions.
+                                                                 CategoricalDistribution(["logistic_regression"])}))
+    study.enqueue_trial({"algorithm": "logistic_regression"}, user_attrs={"default": 0})
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[-1]
+    scores = trial.user_attrs["fold_scores"]
+    assert len(scores) == 2
+    if better_trial_exists:
+        assert trial.state == optuna.trial.TrialState.PRUNED
+    else:
+        assert trial.state == optuna.trial.TrialState.COMPLETE
+        assert trial.value == pytest.approx(np.mean(scores))
+        assert trial.user_attrs["stopped"] == "time budget: scored on 2 of 5 folds"
+        assert trial.number not in objective.oof  # incomplete out-of-fold predictions never reach the ensemble

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trials", type=int, default=None, help="number of trials (with or without a time budget)")
     p.add_argument("--metric", default=None, help="roc_auc, log_loss, accuracy, balanced_accuracy, f1, rmse, mae, r2")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--cv-folds", type=int, default=5)
+    p.add_argument("--cv-folds", type=int, default=None, help="default: 5 up to 10,000 training rows, 3 above")
     p.add_argument("--holdout", type=float, default=0.2, help="fraction of rows held out for the final report")
     p.add_argument("--algorithms", default=None, help=f"comma-separated subset of: {','.join(ALGORITHMS)}")
     p.add_argument("--no-ensemble", action="store_true", help="never ensemble the best trials")

@@ -44,7 +44,8 @@ with st.form("train_form"):
     options = metrics_for(task)
     metric = c4.selectbox("Metric", options, index=options.index(DEFAULT_METRIC[task]),
                           format_func=lambda m: METRICS[m].label)
-    folds = c5.number_input("CV folds", min_value=2, max_value=10, value=5)
+    folds = c5.selectbox("CV folds", [None, 3, 5, 10], format_func=lambda k: "auto" if k is None else str(k),
+                         help="auto: 5 folds up to 10,000 training rows, 3 above (more trials in the budget).")
     holdout = c6.slider("Held-out fraction", 0.05, 0.5, 0.2, 0.05,
                         help="Rows kept aside for the final report; the search never sees them.")
     algos = get_algorithms(None, task)
@@ -61,7 +62,7 @@ if start:
             raise AutoMLError("No algorithm is selected.", "Select at least one algorithm.")
         new = runner.start(state.workspace().root, target, data_bytes=table.data, filename=table.name, name=name,
                            task=table.task, time_budget=float(time_budget), trials=int(trials) or None,
-                           metric=metric, cv_folds=int(folds), holdout=float(holdout), algorithms=chosen,
+                           metric=metric, cv_folds=folds, holdout=float(holdout), algorithms=chosen,
                            seed=int(seed), ensemble=ensemble)
     except AutoMLError as err:
         show_error(err)
