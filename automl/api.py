@@ -28,7 +28,7 @@ from automl.finalize import finalize
 from automl.io import read_table
 from automl.leaderboard import counts, trial_rows
 from automl.metrics import get_metric, positive_class
-from automl.search import Objective, SearchSpace, enqueue_defaults, make_study, record_failures
+from automl.search import ENSEMBLE_RESERVE, Objective, SearchSpace, enqueue_defaults, make_study, record_failures
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 Progress = Callable[[dict[str, Any]], None]
@@ -176,7 +176,8 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
                rows={"train": len(train), "holdout": len(hold)}, config=asdict(config))
     space = SearchSpace(X=X, y=y, schema=dataset.schema, task=task, metric=metric, algorithms=algos,
                         classes=classes, positive=positive, cv_folds=config.cv_folds, seed=config.seed)
-    objective = Objective(space, budget, should_stop=lambda: exp.cancel_requested)
+    objective = Objective(space, budget, should_stop=lambda: exp.cancel_requested,
+                          refit_members=ENSEMBLE_RESERVE if config.ensemble else 1)
     storage = config.storage or exp.storage_url
     if config.storage:
         exp.update(storage=config.storage)

@@ -40,7 +40,7 @@ def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataF
     best = study.best_trial
     best_algo = ALGORITHMS[best.user_attrs["algorithm"]]
     best_params = best.user_attrs["params"]
-    model, ensemble_info = _choose_model(objective, space, board, budget, config, X, y)
+    model, ensemble_info, ensemble_note = _choose_model(objective, space, board, budget, config, X, y)
     if model is None:
         model = fit_final(space, objective, best_algo.name, best_params, X, y)
     refit_s = budget.elapsed() - search_s
@@ -53,7 +53,7 @@ def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataF
         best={"algorithm": best_algo.name, "label": best_algo.label, "params": best_params,
               "cv_score": float(best.value), "cv_std": best.user_attrs.get("cv_std"), "trial": best.number},
         model={"kind": "ensemble" if ensemble_info else "single", "ensemble": ensemble_info,
-               "algorithm": "ensemble" if ensemble_info else best_algo.name},
+               "algorithm": "ensemble" if ensemble_info else best_algo.name, "ensemble_note": ensemble_note},
         leaderboard=_board_records(board.head(LEADERBOARD_STORED)),
         holdout=scores, timing={**_timing(budget, trials), "search_s": round(search_s, 2),
                                 "refit_s": round(refit_s, 2)},
@@ -82,20 +82,35 @@ def _fallback(exp: Experiment, objective, space, X, y, hold, budget: Budget, tri
 
 
 def _choose_model(objective, space, board: pd.DataFrame, budget: Budget, config, X, y):
-    """An ensemble of the best trials when it beats the best one out of fold and there is time."""
-    if not config.ensemble or len(objective.oof) < 2:
-        return None, None
+    """An ensemble of the best trials when it beats the best one out of fold and its refit fits in the time left.
+
+    When the blend's refit would not fit, its smallest-weight member is dropped and the blend chosen
+    again from the others, so a time-tight search still gets the blend it can afford.
+    Returns (model or None, ensemble info or None, a note saying why no ensemble, or None).
+    """
+    if not config.ensemble:
+        return None, None, "ensembling is off"
+    if len(objective.oof) < 2:
+        return None, None, "fewer than two trials completed their cross-validation"
     numbers = [n for n in board["trial"].tolist() if n in objective.oof][: len(objective.oof)]
-    oof = [objective.oof[n] for n in numbers]
-    sel = greedy_selection(oof, space.y.to_numpy(), space.metric, space.task, space.classes, space.positive)
     best_single = float(board.iloc[0]["score"])
-    gain = (sel.score - best_single) * (1 if space.metric.greater_is_better else -1)
-    if len(sel.members) < 2 or gain <= 1e-4 * max(abs(best_single), 1e-12):
-        return None, None
+    sign = 1 if space.metric.greater_is_better else -1
+    while True:
+        sel = greedy_selection([objective.oof[n] for n in numbers], space.y.to_numpy(), space.metric, space.task,
+                               space.classes, space.positive)
+        if len(sel.members) < 2 or (sel.score - best_single) * sign <= 1e-4 * max(abs(best_single), 1e-12):
+            return None, None, (f"no affordable blend of the best trials beat the best one out of fold "
+                                f"({sel.score:.6g} vs {best_single:.6g})")
+        seconds = sum(objective.oof_fold_seconds.get(numbers[i], 0.0) for i in sel.members)
+        needed = budget.refit_estimate(seconds, config.cv_folds, len(X))
+        if budget.remaining() >= needed:
+            break
+        if len(sel.members) == 2:
+            return None, None, (f"the blend ({sel.score:.6g} out of fold) would need {needed:.1f} s to refit; "
+                                f"{max(budget.remaining(), 0):.1f} s were left")
+        lightest = min(zip(sel.weights, sel.members))[1]
+        numbers = [n for i, n in enumerate(numbers) if i != lightest]
     rows = board.set_index("trial")
-    cost = sum(float(rows.loc[numbers[i], "fit_time_s"] or 0) / config.cv_folds * 1.4 for i in sel.members)
-    if budget.remaining() < cost + 2 + len(X) * 4e-6:
-        return None, None
     members, weights, info = [], [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -105,7 +120,7 @@ def _choose_model(objective, space, board: pd.DataFrame, budget: Budget, config,
             weights.append(w)
             info.append({"trial": int(numbers[i]), "algorithm": row["algorithm"], "weight": round(w, 4)})
     model = WeightedEnsemble(members, weights, space.task)._set_fitted()
-    return model, {"members": info, "oof_score": sel.score, "best_single_oof": best_single}
+    return model, {"members": info, "oof_score": sel.score, "best_single_oof": best_single}, None
 
 
 def _params_of(row: pd.Series) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from automl.schema import Schema
 from automl.storage import make_study, study_strategies  # noqa: F401 - part of this module's API
 
 OOF_KEPT = 10  # out-of-fold predictions kept for the ensemble: the best trials'
+ENSEMBLE_RESERVE = 5  # the time kept for the final refit covers this many of the best trials
 
 
 @dataclass
@@ -76,12 +77,15 @@ class Objective:
 
     ``schedule`` decides when row sampling replaces K-fold CV ("auto": :meth:`RowSchedule.from_env`;
     None: never);
-    ``n_jobs`` caps the threads of one fit (workers sharing a machine use 1 each).
+    ``n_jobs`` caps the threads of one fit (workers sharing a machine use 1 each);
+    ``refit_members``: how many of the best trials the time kept for the refit must cover (an ensemble's).
     """
 
     def __init__(self, space: SearchSpace, budget: Budget, should_stop: Callable[[], bool] = lambda: False,
-                 schedule: RowSchedule | None | str = "auto", n_jobs: int | None = None) -> None:
+                 schedule: RowSchedule | None | str = "auto", n_jobs: int | None = None,
+                 refit_members: int = ENSEMBLE_RESERVE) -> None:
         self.space, self.budget, self.should_stop, self.n_jobs = space, budget, should_stop, n_jobs
+        self.refit_members = refit_members
         self.stop_note = "cancelled"  # why should_stop() stopped a trial; a worker's leader may have finished
         self.algorithms = {a.name: a for a in space.algorithms}
         self.y = space.y.to_numpy()
@@ -99,6 +103,8 @@ class Objective:
         self._tree_matrix: np.ndarray | None = None
         self.oof: dict[int, np.ndarray] = {}
         self.oof_scores: dict[int, float] = {}
+        self.oof_algorithms: dict[int, str] = {}
+        self.oof_fold_seconds: dict[int, float] = {}
         self.fold_seconds: dict[str, list[float]] = {}
 
     @property
@@ -175,7 +181,7 @@ class Objective:
         trial.set_user_attr("cv_std", float(np.std(scores)))
         trial.set_user_attr("fit_time", float(np.sum(seconds)))
         trial.set_user_attr("fold_seconds", float(np.mean(seconds)))
-        self._keep_oof(trial.number, mean, oof)
+        self._keep_oof(trial.number, mean, oof, algo.name, float(np.mean(seconds)))
         return mean
 
     def _worth_keeping(self, trial: optuna.Trial, scores: list[float], seconds: list[float]) -> bool:
@@ -335,14 +341,27 @@ class Objective:
         if seconds:
             self.fold_seconds.setdefault(algo.name, []).append(float(np.mean(seconds)) / _size(params))
 
-    def _keep_oof(self, number: int, score: float, oof: np.ndarray) -> None:
+    def _keep_oof(self, number: int, score: float, oof: np.ndarray, algorithm: str, fold_seconds: float) -> None:
+        """Keep the best trials' OOF predictions, and always each algorithm's best.
+
+        Once TPE settles on one algorithm, the ten best trials are near-copies of one model and
+        the ensemble has nothing to blend; an algorithm's best trial is the diversity it needs
+        (ames: ten elastic nets kept, the LightGBM that would have tempered them dropped).
+        """
         self.oof[number] = oof
         self.oof_scores[number] = score
+        self.oof_algorithms[number] = algorithm
+        self.oof_fold_seconds[number] = fold_seconds
+        sign = 1 if self.space.metric.greater_is_better else -1
         if len(self.oof) > OOF_KEPT:
-            sign = 1 if self.space.metric.greater_is_better else -1
-            worst = min(self.oof_scores, key=lambda n: sign * self.oof_scores[n])
-            self.oof.pop(worst)
-            self.oof_scores.pop(worst)
+            per_algo = pd.Series(self.oof_algorithms).value_counts()
+            shared = [n for n, a in self.oof_algorithms.items() if per_algo[a] > 1]
+            worst = min(shared or self.oof_scores, key=lambda n: sign * self.oof_scores[n])
+            for kept in (self.oof, self.oof_scores, self.oof_algorithms, self.oof_fold_seconds):
+                kept.pop(worst)
+        # Without this the search used the time to the last second and no ensemble could be refit.
+        best = sorted(self.oof_scores, key=lambda n: -sign * self.oof_scores[n])[: self.refit_members]
+        self.budget.reserve_for_refit(sum(self.oof_fold_seconds[n] for n in best), self.space.cv_folds, len(self.y))
 
 
 def _size(params: dict) -> float:
