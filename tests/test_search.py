@@ -192,3 +192,59 @@ def test_a_trial_the_budget_stops_after_two_folds_keeps_its_partial_score(better
         assert trial.value == pytest.approx(np.mean(scores))
         assert trial.user_attrs["stopped"] == "time budget: scored on 2 of 5 folds"
         assert trial.number not in objective.oof  # incomplete out-of-fold predictions never reach the ensemble
+
+
+def _credit_objective(budget=None):
+    from automl.budget import Budget
+    from automl.data import prepare_dataset
+    from automl.metrics import get_metric
+    from automl.search import Objective, SearchSpace
+
+    ds = prepare_dataset(pd.read_csv(DATA / "credit-g.csv"), "class")
+    space = SearchSpace(X=ds.X, y=ds.y, schema=ds.schema, task="binary", metric=get_metric("roc_auc", "binary"),
+                        algorithms=[ALGORITHMS[n] for n in ("lightgbm", "logistic_regression", "random_forest")],
+                        classes=["bad", "good"], positive="good")
+    return Objective(space, budget or Budget(None), schedule=None)
+
+
+def test_each_algorithms_best_oof_is_kept_for_the_ensemble():
+    """Eleven better LightGBM trials (twelve trials, ten kept) do not push out the one logistic regression."""
+    from automl.search import OOF_KEPT
+
+    objective = _credit_objective()
+    y = np.zeros(len(objective.y))
+    objective._keep_oof(0, 0.70, y, "logistic_regression", 1.0)
+    for n in range(1, OOF_KEPT + 2):
+        objective._keep_oof(n, 0.80 + n / 100, y, "lightgbm", 1.0)
+    assert len(objective.oof) == OOF_KEPT and 0 in objective.oof
+    assert {1, 2}.isdisjoint(objective.oof) and 3 in objective.oof  # the two worst LightGBMs made room
+
+
+@pytest.mark.parametrize("seconds_left,members", [(60.0, 3), (5.0, 2), (3.0, 0)])
+def test_the_ensemble_is_trimmed_to_the_refit_time_left(seconds_left, members):
+    """Three complementary members need ~5.7 s to refit (1 s folds); with 5 s two of them, with 3 s none."""
+    import json
+
+    from automl.budget import Budget
+    from automl.finalize import _choose_model
+
+    objective = _credit_objective(Budget(seconds_left))
+    y = (objective.y == "good").astype(float)
+    rng = np.random.default_rng(0)
+    names = ["lightgbm", "logistic_regression", "random_forest"]
+    board = []
+    for n, name in enumerate(names):  # three equally good, independent noisy views of the target
+        p = 1 / (1 + np.exp(-(2 * y - 1 + rng.normal(scale=1.2, size=len(y)))))
+        score = objective._score(objective.y, np.column_stack([1 - p, p]))
+        objective._keep_oof(n, score, np.column_stack([1 - p, p]), name, 1.0)
+        board.append({"trial": n, "algorithm": name, "score": score, "params": json.dumps({})})
+    board = pd.DataFrame(board).sort_values("score", ascending=False)
+    config = automl.api.FitConfig(target="class", cv_folds=5)
+    model, info, note = _choose_model(objective, objective.space, board, objective.budget, config,
+                                      objective.space.X, objective.space.y)
+    if members:
+        assert note is None and len(info["members"]) == members
+        assert info["oof_score"] > info["best_single_oof"]
+        assert model.predict_proba(objective.space.X.head(5)).shape == (5, 2)
+    else:
+        assert model is None and info is None and "would need" in note
