@@ -165,6 +165,8 @@ def _leaderboard(meta: dict, fig: _Figures) -> str:
         members = ", ".join(f"{m['algorithm']} #{m['trial']} × {m['weight']:.2f}"
                             for m in model["ensemble"]["members"])
         out += f"<p>Final model: ensemble of {html.escape(members)}.</p>"
+    elif model.get("ensemble_note"):
+        out += f"<p>Final model: a single trial; no ensemble: {html.escape(model['ensemble_note'])}.</p>"
     try:  # hook: the search figures (automl/plots/search.py)
         from automl.plots.search import history_figure
 

@@ -81,6 +81,10 @@ def test_page_with_completed_experiment(page, completed_ws):
         titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in charts]
         assert any("ROC" in t for t in titles) and any("Optimization history" in t for t in titles)
         assert at.query_params["experiment"] == [completed_ws.id] or at.query_params["experiment"] == completed_ws.id
+        model = completed_ws.meta["model"]  # the page says what the final model is, and why no ensemble
+        said = [e.value for e in [*at.info, *at.caption]]
+        expected = "ensemble of" if model["kind"] == "ensemble" else f"no ensemble: {model['ensemble_note']}"
+        assert any(expected in text for text in said), said
     if page == "experiments":
         assert len(at.dataframe) >= 1
 

@@ -72,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         trial = meta['best']['trial']
         print(f"\nFinal model: {meta['best']['label']}" + (f" (trial {trial})" if trial is not None else " (defaults, no search)"))
+        if model.get("ensemble_note"):
+            print(f"  no ensemble: {model['ensemble_note']}")
     print(f"\nHeld-out metrics ({meta['rows']['holdout']} rows never seen by the search):")
     for name, value in meta["holdout"].items():
         print(f"  {name:<18} {'n/a' if value is None else f'{value:.4f}'}")

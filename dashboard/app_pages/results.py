@@ -69,6 +69,8 @@ if meta["model"]["kind"] == "ensemble":
     members = ", ".join(f"{m['algorithm']} (trial {m['trial']}, weight {m['weight']:.2f})" for m in ens["members"])
     st.info(f"The final model is an ensemble of {members}: out-of-fold {meta['metric']} {ens['oof_score']:.4f} "
             f"against {ens['best_single_oof']:.4f} for the best single trial.")
+elif meta["model"].get("ensemble_note"):
+    st.caption(f"Single model, no ensemble: {meta['model']['ensemble_note']}.")
 for name, why in (meta.get("left_out") or {}).items():
     st.caption(f"Not searched: {name}: {why}")
 
