@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -354,7 +355,7 @@ class Objective:
         self.oof_fold_seconds[number] = fold_seconds
         sign = 1 if self.space.metric.greater_is_better else -1
         if len(self.oof) > OOF_KEPT:
-            per_algo = pd.Series(self.oof_algorithms).value_counts()
+            per_algo = Counter(self.oof_algorithms.values())
             shared = [n for n, a in self.oof_algorithms.items() if per_algo[a] > 1]
             worst = min(shared or self.oof_scores, key=lambda n: sign * self.oof_scores[n])
             for kept in (self.oof, self.oof_scores, self.oof_algorithms, self.oof_fold_seconds):

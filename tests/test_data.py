@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pandas as pd
@@ -11,7 +10,7 @@ import pytest
 from automl.data import detect_task, load_dataset, prepare_dataset
 from automl.errors import DataError
 from automl.io import read_table
-from automl.schema import BOOLEAN, CATEGORICAL, CONSTANT, DATETIME, ID, NUMERIC, TEXT, infer_schema
+from automl.schema import CATEGORICAL, CONSTANT, DATETIME, ID, NUMERIC, TEXT, infer_schema
 
 from conftest import DATA, SAMPLES
 
