@@ -3,6 +3,8 @@ upload, train, results, shared link in a fresh browser, model download used for 
 
 from __future__ import annotations
 
+import re
+
 import joblib
 import pandas as pd
 import pytest
@@ -93,7 +95,11 @@ def test_upload_train_results_share_download(server, browser, tmp_path):
     fresh = other.new_page()
     fresh.goto(link)
     fresh.get_by_text("Held-out metrics").wait_for(timeout=30_000)
-    assert fresh.get_by_role("textbox", name="Share this experiment (copy the link)").input_value().endswith(exp_id)
+    from playwright.sync_api import expect
+
+    # The page re-renders once it has read the link's query parameter: wait for the value, don't sample it.
+    expect(fresh.get_by_role("textbox", name="Share this experiment (copy the link)")).to_have_value(
+        re.compile(f"experiment={exp_id}$"), timeout=30_000)
     wait_chart(fresh, "ROC")
     no_exception(fresh)
     other.close()
