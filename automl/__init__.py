@@ -1,16 +1,23 @@
 """AutoML: Optuna search over scikit-learn and LightGBM, experiments on disk.
 
-``automl.fit(table, target, time_budget=60)`` returns an :class:`Experiment`.
+``automl.fit(table, target, time_budget=60)`` returns an :class:`Experiment`. The names load on first use,
+so ``import automl.data`` (or the CLI's ``--help``) doesn't import every stage.
 """
 
 from __future__ import annotations
 
-from automl.api import FitConfig, fit, resume
-from automl.data import load_dataset, prepare_dataset
-from automl.errors import AutoMLError, DataError
-from automl.experiment import Experiment, Workspace
-from automl.io import read_table
+import importlib
+from typing import Any
 
-__all__ = ["fit", "resume", "FitConfig", "load_dataset", "prepare_dataset", "read_table", "AutoMLError",
-           "DataError", "Experiment", "Workspace"]
+_HOMES = {"fit": "automl.api", "resume": "automl.api", "FitConfig": "automl.api",
+          "load_dataset": "automl.data", "prepare_dataset": "automl.data", "read_table": "automl.data",
+          "AutoMLError": "automl.errors", "DataError": "automl.errors",
+          "Experiment": "automl.experiment", "Workspace": "automl.experiment"}
+__all__ = sorted(_HOMES)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'automl' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)

@@ -11,8 +11,9 @@ import os
 import platform
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import optuna
 import pandas as pd
@@ -20,15 +21,23 @@ from sklearn.model_selection import train_test_split
 
 from automl import experiment as ex
 from automl.algorithms import get_algorithms
-from automl.budget import Budget
-from automl.data import REGRESSION, Dataset, prepare_dataset
+from automl.data import REGRESSION, Dataset, prepare_dataset, read_table
 from automl.errors import AutoMLError
 from automl.experiment import Experiment, Workspace
-from automl.finalize import finalize
-from automl.io import read_table
-from automl.leaderboard import counts, trial_rows
+from automl.final import finalize
 from automl.metrics import get_metric, positive_class
-from automl.search import ENSEMBLE_RESERVE, Objective, SearchSpace, enqueue_defaults, make_study, record_failures
+from automl.monitor import build_reference, save_reference
+from automl.search import (
+    ENSEMBLE_RESERVE,
+    Budget,
+    Objective,
+    SearchSpace,
+    counts,
+    enqueue_defaults,
+    make_study,
+    record_failures,
+    trial_rows,
+)
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 Progress = Callable[[dict[str, Any]], None]
@@ -157,7 +166,8 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
         ok, why = algo.suits(task, len(X))
         (algos.append(algo) if ok else left_out.__setitem__(algo.name, why))
     if not algos:
-        raise AutoMLError(f"No chosen algorithm suits this table: {left_out}.", "Choose LightGBM or HistGradientBoosting.")
+        raise AutoMLError(f"No chosen algorithm suits this table: {left_out}.",
+                          "Choose LightGBM or HistGradientBoosting.")
     classes = sorted(y.unique().tolist()) if task != REGRESSION else []
     if config.cv_folds is None:
         config.cv_folds = auto_folds(len(y))
@@ -188,19 +198,32 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
     # Workers on other machines stop at this wall-clock time (the leader keeps its own, refit-aware clock).
     exp.update(search_deadline=None if budget.total_s is None else time.time() + budget.search_remaining(),
                trial_budget=config.trials, study_name=exp.id)
-    from automl.storage import stop_at_trial_budget
-    from automl.worker import publish_setup
+    from automl.search import publish_setup, stop_at_trial_budget
 
     publish_setup(study, exp.meta)
     # A resumed study's trial budget comes on top of the trials it already ran.
-    already = sum(t.state != optuna.trial.TrialState.WAITING for t in study.get_trials(deepcopy=False))  # workers without the folder join from the study alone
+    already = sum(t.state != optuna.trial.TrialState.WAITING for t in study.get_trials(deepcopy=False))
     reporter = _Reporter(exp, budget, config, progress, metric.greater_is_better)
-    study.optimize(record_failures(objective), n_trials=config.trials, callbacks=[reporter, stop_at_trial_budget(None if config.trials is None else already + config.trials)],
+    stop = stop_at_trial_budget(None if config.trials is None else already + config.trials)
+    study.optimize(record_failures(objective), n_trials=config.trials, callbacks=[reporter, stop],
                    timeout=None if budget.total_s is None else max(budget.search_remaining(), 0.1),
                    catch=(Exception,), gc_after_trial=False)
     reporter.report(study, phase="refitting")
     cancelled = exp.cancel_requested
-    return finalize(exp, study, objective, space, X, y, hold, config, budget, cancelled=cancelled)
+    return finalize(exp, study, objective, space, X, y, hold, config, budget, cancelled=cancelled,
+                    on_saved=lambda saved, holdout: _save_reference(saved, holdout, X, y, space))
+
+
+def _save_reference(exp: Experiment, holdout: pd.DataFrame, X: pd.DataFrame, y: pd.Series, space) -> None:
+    """The training reference for monitoring. Its prediction distribution comes from the held-out rows:
+    predictions on training rows are over-confident and would make every new batch look drifted."""
+    if space.task == "regression":
+        preds = holdout["prediction"].rename("prediction")
+    else:
+        preds = holdout[[c for c in holdout.columns if str(c).startswith("proba_")]]
+        preds.columns = [str(c)[len("proba_"):] for c in preds.columns]
+    save_reference(exp, build_reference(X, space.schema, preds, space.task, seed=space.seed, target=y,
+                                        positive_class=space.positive))
 
 
 class _Reporter:

@@ -9,6 +9,7 @@ folds.
 
 from __future__ import annotations
 
+import io
 import os
 import platform
 import signal
@@ -20,6 +21,7 @@ from typing import Any
 
 from automl import experiment as ex
 from automl.experiment import Experiment, Workspace
+from automl.monitor import retrain_request
 
 REQUEST = "request.json"
 LOG = "worker.log"
@@ -49,6 +51,18 @@ def start(workspace: str | os.PathLike | None, target: str, *, data_path: str | 
     # Reap the child when it ends so it never lingers as a zombie of the server process.
     threading.Thread(target=proc.wait, daemon=True).start()
     return exp
+
+
+def start_retrain(champion: Experiment, live, workspace: str | os.PathLike | None = None,
+                  time_budget: float | None = None, trials: int | None = None) -> Experiment:
+    """Start (in the background) a challenger trained on the champion's training rows plus labelled live rows."""
+    table, options, added = retrain_request(champion, live, time_budget=time_budget, trials=trials)
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False)
+    challenger = start(workspace or champion.path.parent, champion.target, data_bytes=buffer.getvalue(),
+                       filename="retrain.parquet", name=f"{champion.name} · retrained", **options)
+    challenger.update(champion=champion.id, live_rows_added=added)
+    return challenger
 
 
 def cancel(exp: Experiment) -> None:

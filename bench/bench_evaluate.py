@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from automl.evaluate import evaluate, evaluation_data
+from automl.evaluation import evaluate, evaluation_data
 from automl.plots.evaluation import evaluation_figures
 
 

@@ -18,10 +18,8 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from automl.monitor import monitor
-from automl.preprocess import build_pipeline
-from automl.reference import build_reference
-from automl.schema import infer_schema
+from automl.data import build_pipeline, infer_schema
+from automl.monitor import build_reference, monitor
 
 N_TRAIN, N_LIVE, N_NUM, N_CAT = 50_000, 100_000, 40, 10
 

@@ -79,7 +79,7 @@ def run_one(spec: common.Spec, contender: str, seed: int, budget: float, data_di
 def ranks(runs: pd.DataFrame) -> pd.DataFrame:
     """Rank per (dataset, seed): 1 = best; failed runs share the last place."""
     out = []
-    for (dataset, seed), group in runs.groupby(["dataset", "seed"], sort=False):
+    for (_dataset, _seed), group in runs.groupby(["dataset", "seed"], sort=False):
         greater = common.GREATER[group["metric"].iloc[0]]
         value = group["score"].where(group["status"] == "ok")
         key = (-value if greater else value).fillna(np.inf)
@@ -146,8 +146,8 @@ def head_to_head(runs: pd.DataFrame, results: Path) -> pd.DataFrame:
     table = pd.DataFrame("", index=names, columns=names)
     for a, b in combinations(names, 2):
         res = outcome(runs, a, b, results)
-        w, t, l = res.count("win"), res.count("tie"), res.count("loss")
-        table.loc[a, b], table.loc[b, a] = f"{w}/{t}/{l}", f"{l}/{t}/{w}"
+        won, tied, lost = res.count("win"), res.count("tie"), res.count("loss")
+        table.loc[a, b], table.loc[b, a] = f"{won}/{tied}/{lost}", f"{lost}/{tied}/{won}"
     return table
 
 

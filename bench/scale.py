@@ -95,9 +95,9 @@ BASELINE = """
 import json, warnings
 import pandas as pd
 from sklearn.metrics import roc_auc_score
-from automl.algorithms import ALGORITHMS
-from automl.experiment import Experiment
-from automl.preprocess import build_pipeline
+from automl.algorithms._registry import ALGORITHMS
+from automl.experiment._store import Experiment
+from automl.data._preprocess import build_pipeline
 warnings.simplefilter("ignore")
 exp = Experiment({path!r})
 train = exp.read_frame("train.parquet").sample(frac=0.1, random_state=0)

@@ -80,7 +80,7 @@ def main() -> int:
     else:
         tmp = tempfile.TemporaryDirectory(prefix="bench-serve-")
         t0 = time.perf_counter()
-        exp = automl.fit(ROOT / "tests" / "data" / "credit-g.csv", "class", trials=1, seed=0, workspace=tmp.name,
+        exp = automl.fit(ROOT / "tests" / "fixtures" / "credit-g.csv", "class", trials=1, seed=0, workspace=tmp.name,
                          ensemble=False, algorithms=["lightgbm"])
         print(f"trained {exp.meta['best']['label']} on credit-g in {time.perf_counter() - t0:.1f} s")
     proc, url = start(exp.id, exp.path.parent)

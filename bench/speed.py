@@ -13,15 +13,15 @@ import statistics
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from bench import common
 
-DATA = common.ROOT / "tests" / "data" / "credit-g.csv"
+DATA = common.ROOT / "tests" / "fixtures" / "credit-g.csv"
 TARGET = "class"
 APP = str(common.ROOT / "dashboard" / "app.py")
 ROWS = 100_000
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         notes.append("Drift: automl/monitor.py not present yet, skipped.")
     else:
         for n in (10_000, ROWS):
-            drift_s, report = timed(lambda: monitor_experiment(exp, live.head(n)))
+            drift_s, report = timed(lambda n=n: monitor_experiment(exp, live.head(n)))
             note(f"drift report ({n:,} live rows x {len(exp.schema.features)} features, with labels)",
                  f"{drift_s:.2f} s")
 
@@ -145,7 +145,8 @@ def write(path: Path, figures: list[tuple[str, str]], notes: list[str], exp) -> 
     lines = ["# Speed", "", f"Machine: {common.machine()} (load: 1/5/15-minute averages; the machine is shared, "
              "so figures are noisy), " + time.strftime("%Y-%m-%d %H:%M") + ".", "",
              f"Experiment: credit-g ({exp.meta.get('rows')}), model {(exp.meta.get('model') or {}).get('algorithm')}, "
-             f"{(exp.meta.get('timing') or {}).get('trials')} trials of {', '.join(ALGORITHMS)} (3-fold CV), ensemble off.",
+             f"{(exp.meta.get('timing') or {}).get('trials')} trials of {', '.join(ALGORITHMS)} (3-fold CV), "
+             "ensemble off.",
              "",
              "| figure | value |", "|---|---|", *[f"| {a} | {b} |" for a, b in figures], ""]
     lines += [f"- {n}" for n in notes]

@@ -12,14 +12,14 @@ import optuna
 import pandas as pd
 import streamlit as st
 
-from automl.evaluate import evaluate_experiment, experiment_evaluation_data
-from automl.fairness import experiment_fairness, sensitive_candidates as _candidates
+from automl.evaluation import evaluate_experiment, experiment_evaluation_data, experiment_fairness
+from automl.evaluation import save_threshold as _save_threshold
+from automl.evaluation import sensitive_candidates as _candidates
+from automl.plots.evaluation import evaluation_figures
 from automl.plots.evaluation import threshold_figure as _threshold_figure
 from automl.plots.fairness import fairness_figures as _fairness_figures
-from automl.threshold import save_threshold as _save_threshold
-from automl.leaderboard import load_trials
-from automl.plots.evaluation import evaluation_figures
 from automl.plots.search import search_figures
+from automl.search import load_trials
 from dashboard import state
 
 
@@ -84,8 +84,7 @@ def fairness_figures(report) -> dict[str, Any]:
 
 @st.cache_data(max_entries=8, show_spinner="Exporting the model files…")
 def export_files(exp_id: str, version: float) -> dict[str, Any]:
-    from automl.export import bundle, export_skops
-    from automl.onnx_export import export_onnx, onnx_support
+    from automl.deploy import bundle, export_onnx, export_skops, onnx_support
 
     exp = _exp(exp_id)
     ok, reason = onnx_support(exp)
@@ -96,6 +95,6 @@ def export_files(exp_id: str, version: float) -> dict[str, Any]:
 
 @st.cache_data(max_entries=8, show_spinner="Building the report…")
 def report_html(exp_id: str, version: float) -> bytes:
-    from automl.report import build_report
+    from automl.deploy import build_report
 
     return build_report(_exp(exp_id)).encode()

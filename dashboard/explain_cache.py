@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from automl import explain as xp
-from automl import explain_views as views
+from automl.explain import _explain as xp
+from automl.explain import _views as views
 from automl.plots import explain as plots
 from dashboard import state
 

@@ -7,8 +7,8 @@ import streamlit as st
 
 from automl import runner
 from automl.experiment import FINISHED
-from automl.leaderboard import leaderboard, load_trials
 from automl.plots.search import history_figure
+from automl.search import leaderboard, load_trials
 from dashboard import state
 
 REFRESH_S = 1.5

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from automl.data import read_table
 from automl.errors import AutoMLError
 from automl.experiment import Experiment, Workspace
-from automl.io import read_table
 
 EXPERIMENT_PARAM = "experiment"
 SESSION_EXPERIMENT = "current_experiment"

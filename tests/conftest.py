@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data"
-SAMPLES = ROOT / "automl" / "samples"
+DATA = ROOT / "tests" / "fixtures"
+SAMPLES = ROOT / "automl" / "data" / "samples"
 
 
 @pytest.fixture(scope="session")

@@ -8,16 +8,15 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DATA
 from sklearn import metrics as skm
 
 from bench import common, quality
 
-from conftest import DATA
-
 
 @pytest.fixture(scope="module")
 def credit_dir(tmp_path_factory):
-    """A one-dataset manifest over tests/data/credit-g.csv."""
+    """A one-dataset manifest over tests/fixtures/credit-g.csv."""
     folder = tmp_path_factory.mktemp("bench-data")
     shutil.copy(DATA / "credit-g.csv", folder / "credit-g.csv")
     (folder / "manifest.json").write_text(json.dumps(
@@ -78,8 +77,8 @@ def test_real_runs_head_to_head_and_reports(credit_dir, tmp_path):
     diff, lo, hi = quality.boot_diff("binary", (y, pred, classes), (y, pred, classes))
     assert diff == lo == hi == 0
     table = quality.head_to_head(runs, tmp_path)
-    w, t, l = map(int, table.loc["rf_default", "lgbm_default"].split("/"))
-    assert w + t + l == 1 and table.loc["lgbm_default", "rf_default"] == f"{l}/{t}/{w}"
+    won, tied, lost = map(int, table.loc["rf_default", "lgbm_default"].split("/"))
+    assert won + tied + lost == 1 and table.loc["lgbm_default", "rf_default"] == f"{lost}/{tied}/{won}"
     quality.write_reports(runs, tmp_path, "q", "# test")
     text = (tmp_path / "q.md").read_text()
     assert "## Mean rank" in text and "credit-g" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from automl.schema import DATETIME, NUMERIC, to_datetime
+from automl.data import DATETIME, NUMERIC, to_datetime
 
 HEIGHT = 220
 TOP_CATEGORIES = 20

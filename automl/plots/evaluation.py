@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from automl.evaluate import Confusion, EvaluationData, experiment_evaluation_data
+from automl.evaluation import Confusion, EvaluationData, experiment_evaluation_data
 
 TEMPLATE, HEIGHT, MAX_POINTS = "plotly_white", 380, 5000
 DIAGONAL = {"color": "#999999", "dash": "dash", "width": 1}

@@ -14,8 +14,15 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from automl.explain import Explanation, LocalExplanation, global_importance
-from automl.explain_views import DependenceData, PermutationImportance, beeswarm_data, value_text
+from automl.explain import (
+    DependenceData,
+    Explanation,
+    LocalExplanation,
+    PermutationImportance,
+    beeswarm_data,
+    global_importance,
+    value_text,
+)
 from automl.plots.evaluation import style
 
 HEIGHT = 420

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from automl.fairness import CLASS_METRICS, REGRESSION_METRICS, FairnessReport, GroupFairness
+from automl.evaluation import CLASS_METRICS, REGRESSION_METRICS, FairnessReport, GroupFairness
 from automl.plots.evaluation import style
 
 

@@ -182,7 +182,8 @@ def slice_figures(source: Any, metric_label: str = "CV score") -> dict[str, go.F
             x = params[name]
             numeric = pd.api.types.is_numeric_dtype(x.dropna()) and not pd.api.types.is_bool_dtype(x.dropna())
             fig.add_trace(go.Scatter(
-                x=x if numeric else x.astype(object).where(x.notna(), "None").map(str), y=part["value"], mode="markers", showlegend=False, name=name,
+                x=x if numeric else x.astype(object).where(x.notna(), "None").map(str), y=part["value"],
+                mode="markers", showlegend=False, name=name,
                 marker={"color": part["number"], "colorscale": "Viridis", "size": 7, "line": {"width": 0.5},
                         "showscale": i == 0, "colorbar": {"title": {"text": "Trial"}}},
                 customdata=part[["number"]],

@@ -83,7 +83,6 @@ def _numeric(train: pd.DataFrame, test: pd.DataFrame) -> tuple[np.ndarray, np.nd
     """Ordinal codes and median imputation, for tools that take a numeric matrix only."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OrdinalEncoder
 
     cats = [c for c in train.columns if not pd.api.types.is_numeric_dtype(train[c])]

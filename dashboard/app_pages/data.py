@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from automl.data import TASKS, detect_task, prepare_dataset
+from automl.data import TASKS, detect_task, max_file_bytes, prepare_dataset, profile_table
+from automl.data.samples import SAMPLES
 from automl.errors import AutoMLError
-from automl.io import max_file_bytes
 from automl.plots.data import column_distribution
-from automl.profile import profile_table
-from automl.samples import SAMPLES
 from dashboard import state
 from dashboard.components import show_error
 from dashboard.navigation import TRAIN

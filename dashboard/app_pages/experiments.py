@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from automl.compare import compare
 from automl.errors import AutoMLError
+from automl.evaluation import compare
 from dashboard import state
 from dashboard.components import show_error
 from dashboard.navigation import RESULTS

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from automl import prediction_log
-from automl.drift import DriftSettings
+from automl.data import read_table
+from automl.deploy import _prediction_log as prediction_log
 from automl.errors import AutoMLError
 from automl.experiment import FINISHED
-from automl.io import read_table
-from automl.monitor import monitor_experiment
-from automl.plots.monitor import (drift_over_time_figure, drift_summary_figure, feature_distribution_figure,
-                                  prediction_distribution_figure)
-from automl.retrain import champion_vs_challenger, promote, start_retrain
+from automl.monitor import DriftSettings, champion_vs_challenger, monitor_experiment, promote
+from automl.plots.monitor import (
+    drift_over_time_figure,
+    drift_summary_figure,
+    feature_distribution_figure,
+    prediction_distribution_figure,
+)
+from automl.runner import start_retrain
 from dashboard import state
 from dashboard.components import experiment_header, require_experiment, require_model, show_error
 

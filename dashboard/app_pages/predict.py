@@ -8,10 +8,9 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from automl.data import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, read_table
+from automl.deploy import predict_experiment
 from automl.errors import AutoMLError
-from automl.io import read_table
-from automl.predict import predict_experiment
-from automl.schema import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC
 from dashboard import explain_cache, state
 from dashboard.components import experiment_header, require_experiment, require_model, show_error
 

@@ -1,0 +1,88 @@
+"""``automl fit DATA --target COL``: search, then print the leaderboard and held-out metrics."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+from automl.algorithms import ALGORITHMS
+from automl.api import fit
+from automl.cli._common import add_workspace, print_table, progress_line
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fit", help="search for the best model for a table and save it as an experiment")
+    p.add_argument("data", help="CSV, Parquet or Excel file")
+    p.add_argument("--target", required=True, help="the column to predict")
+    p.add_argument("--task", choices=["binary", "multiclass", "regression"], help="override the detected task")
+    p.add_argument("--time-budget", type=float, default=None, help="seconds for the whole fit (default 60)")
+    p.add_argument("--trials", type=int, default=None, help="number of trials (with or without a time budget)")
+    p.add_argument("--metric", default=None, help="roc_auc, log_loss, accuracy, balanced_accuracy, f1, rmse, mae, r2")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cv-folds", type=int, default=None, help="default: 5 up to 10,000 training rows, 3 above")
+    p.add_argument("--holdout", type=float, default=0.2, help="fraction of rows held out for the final report")
+    p.add_argument("--algorithms", default=None, help=f"comma-separated subset of: {','.join(ALGORITHMS)}")
+    p.add_argument("--no-ensemble", action="store_true", help="never ensemble the best trials")
+    p.add_argument("--exclude", default="", help="comma-separated columns not to use as features")
+    p.add_argument("--storage", default=None, help="Optuna storage URL, e.g. postgresql://user@host/db")
+    p.add_argument("--name", default=None, help="experiment name")
+    p.add_argument("--json", action="store_true", help="print experiment.json instead of tables")
+    add_workspace(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    quiet = args.json or not sys.stderr.isatty() and False
+    metric_name = args.metric or "score"
+
+    def show(info: dict) -> None:
+        if not quiet:
+            print(progress_line(info, metric_name), end="", file=sys.stderr, flush=True)
+
+    from automl.experiment import Workspace
+
+    exp = Workspace(args.workspace).create(name=args.name)
+    print(f"Experiment {exp.id} in {exp.path} (workers: automl worker {exp.id} --storage …)", file=sys.stderr)
+    fit(args.data, args.target, workspace=args.workspace, name=args.name, progress=show, experiment=exp,
+              task=args.task, time_budget=args.time_budget, trials=args.trials, metric=args.metric,
+              seed=args.seed, cv_folds=args.cv_folds, holdout=args.holdout,
+              algorithms=args.algorithms.split(",") if args.algorithms else None,
+              ensemble=not args.no_ensemble, exclude=[c for c in args.exclude.split(",") if c],
+              storage=args.storage)
+    print(file=sys.stderr)
+    meta = exp.meta
+    if args.json:
+        print(json.dumps(meta, indent=2, default=str))
+        return 0
+    for note in meta.get("notes") or []:
+        print(f"note: {note}")
+    if meta["leaderboard"]:
+        print(f"\nLeaderboard (CV {meta['metric']}, {meta['config']['cv_folds']} folds):")
+        board = pd.DataFrame(meta["leaderboard"])[["rank", "trial", "label", "score", "cv_std", "fit_time_s",
+                                                    "params"]]
+        print_table(board.round(4), max_rows=10)
+    model = meta["model"]
+    if model["kind"] == "ensemble":
+        members = ", ".join(f"{m['algorithm']}#{m['trial']}×{m['weight']:.2f}" for m in model["ensemble"]["members"])
+        print(f"\nFinal model: ensemble of {members} (OOF {model['ensemble']['oof_score']:.4f} vs best single "
+              f"{model['ensemble']['best_single_oof']:.4f})")
+    else:
+        trial = meta['best']['trial']
+        which = f" (trial {trial})" if trial is not None else " (defaults, no search)"
+        print(f"\nFinal model: {meta['best']['label']}" + which)
+        if model.get("ensemble_note"):
+            print(f"  no ensemble: {model['ensemble_note']}")
+    print(f"\nHeld-out metrics ({meta['rows']['holdout']} rows never seen by the search):")
+    for name, value in meta["holdout"].items():
+        print(f"  {name:<18} {'n/a' if value is None else f'{value:.4f}'}")
+    timing = meta["timing"]
+    print(f"\n{timing['trials']} trials ({timing.get('trials_pruned', 0)} pruned) in {timing['elapsed_s']:.1f}s"
+          + (f" of a {timing['budget_s']:.0f}s budget" if timing.get("budget_s") else ""))
+    if meta.get("left_out"):
+        for name, why in meta["left_out"].items():
+            print(f"  left out {name}: {why}")
+    print(f"Experiment {exp.id} ({meta['status']}) in {exp.path}")
+    return 0

@@ -1,0 +1,122 @@
+"""Checking rows to predict against the training schema, before the model sees them.
+
+The model's own first step (FrameCoercer) already makes raw rows safe; this
+module is about *telling* the user: which columns are missing (an error),
+which are ignored, which values could not be read (counted per column, and
+named per row so a batch file never fails as a whole).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from automl.data import BOOLEAN, CATEGORICAL, DATETIME, MAX_CATEGORIES_STORED, NUMERIC, Schema
+from automl.errors import DataError
+
+EXAMPLES = 3
+SMALL = 64  # rows
+
+
+@dataclass
+class CheckedInput:
+    frame: pd.DataFrame  # the model's columns only, typed: floats, category strings, datetimes
+    warnings: list[str]
+    row_errors: pd.Series  # "" for a clean row, else "col: 'value' is not a number; ..."
+
+
+def check_input(frame: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, list[str]]:
+    """(the model's columns, typed; warnings). Missing columns raise a DataError naming them."""
+    checked = check_rows(frame, schema)
+    return checked.frame, checked.warnings
+
+
+def check_rows(frame: pd.DataFrame, schema: Schema) -> CheckedInput:
+    """Like :func:`check_input`, with each row's problems as text for an ``errors`` column."""
+    features = schema.features
+    missing = [c for c in features if c not in frame.columns]
+    if missing:
+        raise DataError(f"The input lacks the column(s) the model was trained on: {', '.join(map(str, missing))}.",
+                        "Add those columns (empty values are fine) and predict again.")
+    warnings: list[str] = []
+    extra = [str(c) for c in frame.columns if c not in set(features)]
+    if extra:
+        shown = ", ".join(extra[:10]) + (" …" if len(extra) > 10 else "")
+        warnings.append(f"Ignored {len(extra)} column(s) the model does not use: {shown}.")
+    frame = frame.reset_index(drop=True)
+    out: dict[str, pd.Series] = {}
+    errors = pd.Series("", index=frame.index, dtype=object)
+    for name in features:
+        info, raw = schema[name], frame[name]
+        if info.kind == NUMERIC:
+            out[name], bad = _numbers(raw)
+            _flag(warnings, errors, raw, bad, name, "number")
+        elif info.kind == DATETIME:
+            out[name], bad = _dates(raw)
+            _flag(warnings, errors, raw, bad, name, "date")
+        elif info.kind in (CATEGORICAL, BOOLEAN):
+            out[name] = _categories(raw)
+            if info.categories and info.n_unique <= MAX_CATEGORIES_STORED:
+                n_unseen, examples = _unseen(out[name], {str(c).strip() for c in info.categories})
+                if n_unseen:
+                    shown = ", ".join(repr(v) for v in examples)
+                    warnings.append(f"Column '{name}': {n_unseen} value(s) not seen in training "
+                                    f"(e.g. {shown}); the model treats them as unknown.")
+    return CheckedInput(pd.DataFrame(out, index=frame.index), warnings, errors)
+
+
+def _unseen(values: pd.Series, known: set[str]) -> tuple[int, list[str]]:
+    """How many values are not among ``known`` categories, and a few of them."""
+    if len(values) <= SMALL:
+        counts = Counter(v for v in values.tolist() if isinstance(v, str))
+    else:
+        counts = values.value_counts().to_dict()
+    bad = {v: n for v, n in counts.items() if v not in known}
+    return int(sum(bad.values())), list(bad)[:EXAMPLES]
+
+
+def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_bool_dtype(raw):
+        raw = raw.astype(float)
+    if pd.api.types.is_numeric_dtype(raw):
+        return raw.astype("float64"), pd.Series(False, index=raw.index)
+    text = raw.astype(object).where(raw.notna(), None)
+    cleaned = text.map(lambda v: v.strip() if isinstance(v, str) else v)
+    cleaned = cleaned.where(cleaned != "", None)
+    values = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    return values, values.isna() & cleaned.notna()
+
+
+def _dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return raw, pd.Series(False, index=raw.index)
+    values = pd.to_datetime(raw, errors="coerce", format="mixed")
+    present = raw.notna() & (raw.astype(str).str.strip() != "")
+    return values, values.isna() & present
+
+
+def _categories(raw: pd.Series) -> pd.Series:
+    from automl.data._preprocess import _category_string  # the model's own rule: 2, 2.0 and '2' are one category
+
+    if len(raw) <= SMALL:  # a form or API request: plain Python beats pandas' per-call overhead
+        mapped = [np.nan if pd.isna(v) else _category_string(v) for v in raw.tolist()]
+        return pd.Series([np.nan if v == "" else v for v in mapped], index=raw.index, dtype=object)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)  # map each distinct value once, not every row
+    mapped = np.asarray([_category_string(v) for v in uniques] + [np.nan], dtype=object)
+    values = pd.Series(mapped[codes], index=raw.index, dtype=object)
+    return values.where(values != "", np.nan)
+
+
+def _flag(warnings: list[str], errors: pd.Series, raw: pd.Series, bad: pd.Series, name: str, what: str) -> None:
+    """Count unreadable values in a warning, and name each one in its row's error text."""
+    if not bad.any():
+        return
+    examples = ", ".join(repr(v) for v in raw[bad].astype(str).unique()[:EXAMPLES])
+    warnings.append(f"Column '{name}': {int(bad.sum())} value(s) can't be read as a {what} (e.g. {examples}); "
+                    "they are treated as missing.")
+    article = "an" if what[0] in "aeiou" else "a"
+    note = raw[bad].astype(str).map(lambda v: f"{name}: {v!r} is not {article} {what} (treated as missing)")
+    errors.loc[bad] = [f"{e}; {n}" if e else n for e, n in zip(errors[bad], note)]

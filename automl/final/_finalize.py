@@ -1,0 +1,173 @@
+"""After the search: pick the final model (best trial or an ensemble), refit, evaluate, save.
+
+The ensemble is kept only if its out-of-fold score beats the best single
+trial's and its members' refit fits in the time left; the held-out rows are
+scored once, for the report, never to choose.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import joblib
+import optuna
+import pandas as pd
+
+from automl import experiment as ex
+from automl.algorithms import ALGORITHMS
+from automl.experiment import Experiment
+from automl.final._ensemble import WeightedEnsemble, greedy_selection
+from automl.final._refit import fit_final
+from automl.metrics import METRICS, Predictions
+from automl.search import Budget, counts, leaderboard, trial_rows
+
+LEADERBOARD_STORED = 50
+
+
+def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataFrame, y: pd.Series,
+             hold: pd.DataFrame, config, budget: Budget, cancelled: bool = False,
+             on_saved: Callable[[Experiment, pd.DataFrame], None] | None = None) -> Experiment:
+    """Choose, refit and save the model; ``on_saved(exp, holdout_frame)`` runs once the model file is written
+    and before the status says completed (the caller builds what later stages need, such as the monitoring
+    reference, without this stage knowing about them)."""
+    search_s = budget.elapsed()
+    trials = trial_rows(study.get_trials(deepcopy=False))
+    board = leaderboard(trials, space.metric.greater_is_better)
+    status = ex.CANCELLED if cancelled else ex.COMPLETED
+    if board.empty:
+        if cancelled:
+            exp.update(status=ex.CANCELLED, finished=ex.now_iso(), timing=_timing(budget, trials))
+            return exp
+        return _fallback(exp, objective, space, X, y, hold, budget, trials, search_s, on_saved)
+    best = study.best_trial
+    best_algo = ALGORITHMS[best.user_attrs["algorithm"]]
+    best_params = best.user_attrs["params"]
+    model, ensemble_info, ensemble_note = _choose_model(objective, space, board, budget, config, X, y)
+    if model is None:
+        model = fit_final(space, objective, best_algo.name, best_params, X, y)
+    refit_s = budget.elapsed() - search_s
+    holdout_frame, scores = _evaluate_holdout(model, hold, space)
+    ex.atomic_write_with(exp.file(ex.MODEL), lambda p: joblib.dump(model, p))
+    exp.write_frame(ex.HOLDOUT, holdout_frame)
+    if on_saved is not None:
+        on_saved(exp, holdout_frame)
+    exp.update(
+        status=status, finished=ex.now_iso(),
+        best={"algorithm": best_algo.name, "label": best_algo.label, "params": best_params,
+              "cv_score": float(best.value), "cv_std": best.user_attrs.get("cv_std"), "trial": best.number},
+        model={"kind": "ensemble" if ensemble_info else "single", "ensemble": ensemble_info,
+               "algorithm": "ensemble" if ensemble_info else best_algo.name, "ensemble_note": ensemble_note},
+        leaderboard=_board_records(board.head(LEADERBOARD_STORED)),
+        holdout=scores, timing={**_timing(budget, trials), "search_s": round(search_s, 2),
+                                "refit_s": round(refit_s, 2)},
+    )
+    return exp
+
+
+def _fallback(exp: Experiment, objective, space, X, y, hold, budget: Budget, trials, search_s: float,
+              on_saved: Callable[[Experiment, pd.DataFrame], None] | None) -> Experiment:
+    """No trial finished its CV in time (a large table on a slow or busy machine): rather than leave the
+    user with nothing, fit the first algorithm's first default on all training rows, and say so."""
+    algo = space.algorithms[0]
+    params = dict(algo.defaults[0]) if algo.defaults else {}
+    model = fit_final(space, objective, algo.name, params, X, y)
+    holdout_frame, scores = _evaluate_holdout(model, hold, space)
+    ex.atomic_write_with(exp.file(ex.MODEL), lambda p: joblib.dump(model, p))
+    exp.write_frame(ex.HOLDOUT, holdout_frame)
+    if on_saved is not None:
+        on_saved(exp, holdout_frame)
+    note = (f"No trial completed its cross-validation within the budget; the model is {algo.label} with its "
+            "default settings, fitted without a search. Give a larger time budget for a real search.")
+    exp.update(status=ex.COMPLETED, finished=ex.now_iso(), notes=[*(exp.meta.get("notes") or []), note],
+               best={"algorithm": algo.name, "label": algo.label, "params": params, "cv_score": None,
+                     "cv_std": None, "trial": None},
+               model={"kind": "single", "ensemble": None, "algorithm": algo.name}, leaderboard=[],
+               holdout=scores, timing={**_timing(budget, trials), "search_s": round(search_s, 2)})
+    return exp
+
+
+def _choose_model(objective, space, board: pd.DataFrame, budget: Budget, config, X, y):
+    """An ensemble of the best trials when it beats the best one out of fold and its refit fits in the time left.
+
+    When the blend's refit would not fit, its smallest-weight member is dropped and the blend chosen
+    again from the others, so a time-tight search still gets the blend it can afford.
+    Returns (model or None, ensemble info or None, a note saying why no ensemble, or None).
+    """
+    if not config.ensemble:
+        return None, None, "ensembling is off"
+    if len(objective.oof) < 2:
+        return None, None, "fewer than two trials completed their cross-validation"
+    numbers = [n for n in board["trial"].tolist() if n in objective.oof][: len(objective.oof)]
+    best_single = float(board.iloc[0]["score"])
+    sign = 1 if space.metric.greater_is_better else -1
+    while True:
+        sel = greedy_selection([objective.oof[n] for n in numbers], space.y.to_numpy(), space.metric, space.task,
+                               space.classes, space.positive)
+        if len(sel.members) < 2 or (sel.score - best_single) * sign <= 1e-4 * max(abs(best_single), 1e-12):
+            return None, None, (f"no affordable blend of the best trials beat the best one out of fold "
+                                f"({sel.score:.6g} vs {best_single:.6g})")
+        seconds = sum(objective.oof_fold_seconds.get(numbers[i], 0.0) for i in sel.members)
+        needed = budget.refit_estimate(seconds, config.cv_folds, len(X))
+        if budget.remaining() >= needed:
+            break
+        if len(sel.members) == 2:
+            return None, None, (f"the blend ({sel.score:.6g} out of fold) would need {needed:.1f} s to refit; "
+                                f"{max(budget.remaining(), 0):.1f} s were left")
+        lightest = min(zip(sel.weights, sel.members))[1]
+        numbers = [n for i, n in enumerate(numbers) if i != lightest]
+    rows = board.set_index("trial")
+    members, weights, info = [], [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, w in zip(sel.members, sel.weights):
+            row = rows.loc[numbers[i]]
+            members.append(fit_final(space, objective, row["algorithm"], _params_of(row), X, y))
+            weights.append(w)
+            info.append({"trial": int(numbers[i]), "algorithm": row["algorithm"], "weight": round(w, 4)})
+    model = WeightedEnsemble(members, weights, space.task)._set_fitted()
+    return model, {"members": info, "oof_score": sel.score, "best_single_oof": best_single}, None
+
+
+def _params_of(row: pd.Series) -> dict[str, Any]:
+    import json
+
+    return json.loads(row["params"])
+
+
+def _evaluate_holdout(model, hold: pd.DataFrame, space) -> tuple[pd.DataFrame, dict[str, float]]:
+    target = space.y.name
+    X_hold, y_hold = hold.drop(columns=[target]), hold[target]
+    frame = hold.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame["prediction"] = model.predict(X_hold)
+        if space.task == "regression":
+            pred = Predictions(y_hold.to_numpy(), frame["prediction"].to_numpy())
+        else:
+            proba = model.predict_proba(X_hold)
+            for j, c in enumerate(model.classes_):
+                frame[f"proba_{c}"] = proba[:, j]
+            pred = Predictions(y_hold.to_numpy(), frame["prediction"].to_numpy(), proba,
+                               list(model.classes_), space.positive)
+    scores = {}
+    for name, metric in METRICS.items():
+        if space.task in metric.tasks:
+            try:
+                scores[name] = metric.score(pred)
+            except ValueError:  # e.g. a class absent from a tiny held-out split
+                scores[name] = None
+    return frame, scores
+
+
+def _timing(budget: Budget, trials: pd.DataFrame) -> dict[str, Any]:
+    states = counts(trials)
+    return {"budget_s": budget.total_s, "elapsed_s": round(budget.elapsed(), 2), "trials": states["total"],
+            **{f"trials_{k}": v for k, v in states.items() if k != "total"}}
+
+
+def _board_records(board: pd.DataFrame) -> list[dict[str, Any]]:
+    out = board.drop(columns=["started", "finished"]).copy()
+    out = out.astype(object).where(out.notna(), None)
+    return out.to_dict(orient="records")

@@ -1,0 +1,75 @@
+"""Retrain on training + labelled live rows, score champion and challenger on the same rows, promote.
+
+The challenger is a new experiment with the champion's configuration; its
+held-out rows are the champion's, so the comparison is like for like.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from automl.errors import AutoMLError
+from automl.experiment import Experiment, Workspace, now_iso
+
+CONFIG_KEPT = ("task", "metric", "seed", "cv_folds", "algorithms", "ensemble", "exclude")
+
+
+def labelled_rows(champion: Experiment, live: pd.DataFrame) -> pd.DataFrame:
+    """The live rows that carry the target, restricted to the training columns."""
+    target = champion.target
+    if target not in live.columns:
+        raise AutoMLError(f"The live table has no '{target}' column, so there is nothing new to learn from.",
+                          "Upload live rows with their true outcome in that column.")
+    columns = [c for c in champion.train_frame().columns if c in live.columns]
+    rows = live.loc[live[target].notna(), columns]
+    if rows.empty:
+        raise AutoMLError(f"No live row has a value in '{target}'.", "Add the true outcomes when they come back.")
+    return rows
+
+
+def retrain_request(champion: Experiment, live: pd.DataFrame, time_budget: float | None = None,
+                    trials: int | None = None) -> tuple[pd.DataFrame, dict[str, Any], int]:
+    """What a challenger trains on: the champion's training rows plus the labelled live rows, with the
+    champion's configuration and held-out rows. Returns (table, fit options, live rows added)."""
+    new_rows = labelled_rows(champion, live)
+    combined = pd.concat([champion.train_frame(), new_rows], ignore_index=True)
+    config = champion.meta["config"]
+    options: dict[str, Any] = {k: config[k] for k in CONFIG_KEPT if k in config}
+    budget = config.get("time_budget") if time_budget is None and trials is None else time_budget
+    options.update(holdout_path=str(champion.file("holdout.parquet").resolve()), time_budget=budget,
+                   trials=trials if trials is not None else (None if budget else config.get("trials")))
+    return combined, options, len(new_rows)
+
+
+def champion_vs_challenger(champion: Experiment, challenger: Experiment) -> pd.DataFrame:
+    """Held-out metrics of both on the same rows (the challenger was scored on the champion's held-out rows)."""
+    a, b = champion.meta.get("holdout") or {}, challenger.meta.get("holdout") or {}
+    names = [m for m in a if m in b]
+    greater = {"log_loss": False, "rmse": False, "mae": False}
+    rows = []
+    for m in names:
+        better = None
+        if a[m] is not None and b[m] is not None:
+            better = (b[m] > a[m]) if greater.get(m, True) else (b[m] < a[m])
+        rows.append({"metric": m, "champion": a[m], "challenger": b[m], "challenger better": better})
+    return pd.DataFrame(rows)
+
+
+def promote(champion: Experiment, challenger: Experiment) -> None:
+    """Record that the challenger replaces the champion (both keep their files; the link is the lineage)."""
+    if challenger.status != "completed":
+        raise AutoMLError("The challenger has not completed.", "Wait for its search to finish.")
+    when = now_iso()
+    challenger.update(promoted=when, replaces=champion.id)
+    champion.update(superseded_by=challenger.id, superseded=when)
+
+
+def current_champion(workspace: Workspace, exp: Experiment) -> Experiment:
+    """Follow ``superseded_by`` links to the experiment now in charge."""
+    seen = {exp.id}
+    while (nxt := exp.meta.get("superseded_by")) and nxt not in seen:
+        seen.add(nxt)
+        exp = workspace.get(nxt)
+    return exp
