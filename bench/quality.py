@@ -27,6 +27,12 @@ from bench import common
 from bench.contenders import CONTENDERS, DEFAULT, python_for
 
 QUICK_DATASETS = ["credit-g", "car-evaluation"]
+# Levels a correctly installed contender is known to reach at 60 s on 2 cores (../shared/TESTING.md): a run far
+# from them says the install or the call is wrong, not that we are better.
+KNOWN_LEVELS: dict[tuple[str, str], tuple[str, float]] = {
+    ("autogluon", "adult"): (">=", 0.925), ("autogluon", "car-evaluation"): ("<=", 0.05),
+}
+SEARCHERS = {"ours", "ours_cv3", "flaml", "autogluon", "tpot", "pycaret"}  # tools that should use their budget
 N_BOOT = 400
 COLUMNS = ["dataset", "task", "seed", "contender", "status", "metric", "score", "metric2", "score2", "budget_s",
            "fit_s", "overrun_pct", "wall_s", "peak_rss_mb", "trials", "error", "extra"]
@@ -201,6 +207,44 @@ def typed(runs: pd.DataFrame) -> pd.DataFrame:
     return runs
 
 
+def trained(runs: pd.DataFrame) -> pd.DataFrame:
+    """What each contender trained in each run (AutoGluon's leaderboard, FLAML's learners, our algorithms)."""
+    rows = []
+    for r in runs.itertuples(index=False):
+        extra = _extra(r.extra)
+        models = [str(m) for m in extra.get("models") or []]
+        more = f" (+{len(models) - 12})" if len(models) > 12 else ""
+        rows.append({"dataset": r.dataset, "seed": r.seed, "contender": r.contender,
+                     "best": extra.get("best_algorithm") or extra.get("model"),
+                     "models": ", ".join(models[:12]) + more})
+    return pd.DataFrame(rows)
+
+
+def checks(runs: pd.DataFrame) -> list[str]:
+    """Runs to distrust: far from a contender's known level, or a searcher that used under half its budget."""
+    out = []
+    for r in runs.itertuples(index=False):
+        level = KNOWN_LEVELS.get((r.contender, r.dataset))
+        if level and r.status == "ok":
+            op, value = level
+            if not (r.score >= value if op == ">=" else r.score <= value):
+                out.append(f"- {r.contender} on {r.dataset} seed {r.seed}: {r.metric} {r.score:.4f}, known level "
+                           f"{op} {value}: check its install and call before reading this row.")
+        if r.contender in SEARCHERS and r.status == "ok" and r.fit_s < 0.5 * r.budget_s:
+            out.append(f"- {r.contender} on {r.dataset} seed {r.seed}: used {r.fit_s:.0f} s of a {r.budget_s:.0f} s "
+                       "budget (under half) — it stopped on its own; see the models it trained.")
+        if r.status != "ok":
+            out.append(f"- {r.contender} on {r.dataset} seed {r.seed}: {r.status} ({str(r.error)[:120]}).")
+    return out or ["- none: every run is within its known level and used at least half its budget."]
+
+
+def _extra(value) -> dict:
+    try:
+        return json.loads(value) if isinstance(value, str) and value else {}
+    except ValueError:
+        return {}
+
+
 def markdown(runs: pd.DataFrame, results: Path, header: str) -> str:
     runs = typed(runs)
     parts = [header, "## Mean rank (1 = best; failed runs ranked last)", to_md(mean_rank(runs)),
@@ -210,6 +254,8 @@ def markdown(runs: pd.DataFrame, results: Path, header: str) -> str:
              "A tie: the bootstrap 95% interval of the metric difference on the test rows contains 0.",
              to_md(head_to_head(runs, results)),
              "## Time against the budget, memory, trials", to_md(time_table(runs)),
+             "## Checks", "\n".join(checks(runs)),
+             "## What each contender trained", to_md(trained(runs), index=False),
              "## Every run", to_md(runs.drop(columns=["extra"]).round({"score": 4, "score2": 4}), index=False)]
     return "\n\n".join(parts) + "\n"
 

@@ -82,6 +82,24 @@ def test_real_runs_head_to_head_and_reports(credit_dir, tmp_path):
     quality.write_reports(runs, tmp_path, "q", "# test")
     text = (tmp_path / "q.md").read_text()
     assert "## Mean rank" in text and "credit-g" in text
+    assert "RandomForestClassifier (defaults)" in text and "LGBMClassifier (defaults)" in text  # what each trained
     assert "plotly" in (tmp_path / "q.html").read_text().lower()
     rel = quality.relative(runs)
     assert rel["relative"].max() == pytest.approx(1.0) and (rel["relative"] <= 1.0).all()
+
+
+def test_checks_flag_runs_far_from_a_known_level_or_under_half_the_budget():
+    base = {"seed": 0, "status": "ok", "metric": "roc_auc", "budget_s": 60.0, "error": None, "extra": "{}",
+            **{c: None for c in ("score2", "overrun_pct", "wall_s", "peak_rss_mb", "trials")}}
+    runs = quality.typed(pd.DataFrame([
+        {**base, "dataset": "adult", "contender": "autogluon", "score": 0.912, "fit_s": 58.0},  # bare install
+        {**base, "dataset": "adult", "contender": "flaml", "score": 0.930, "fit_s": 20.0},  # stopped early
+        {**base, "dataset": "adult", "contender": "lgbm_default", "score": 0.927, "fit_s": 2.0},  # not a searcher
+        {**base, "dataset": "car-evaluation", "contender": "autogluon", "metric": "log_loss", "score": 0.01,
+         "fit_s": 55.0}]))
+    flagged = quality.checks(runs)
+    assert len(flagged) == 2
+    assert "autogluon on adult" in flagged[0] and "known level >= 0.925" in flagged[0]
+    assert "flaml on adult" in flagged[1] and "under half" in flagged[1]
+    healthy = quality.checks(runs.iloc[2:])
+    assert healthy[0].startswith("- none")

@@ -41,7 +41,9 @@ def lgbm_default(t: Task) -> Output:
                                      categories=levels)
     cls = lgb.LGBMRegressor if t.task == "regression" else lgb.LGBMClassifier
     model = cls(random_state=t.seed, n_jobs=N_JOBS, verbose=-1).fit(X, y)
-    return _predict(model, X_test, t.task)
+    out = _predict(model, X_test, t.task)
+    out.extra["models"] = [f"{cls.__name__} (defaults)"]
+    return out
 
 
 def rf_default(t: Task) -> Output:
@@ -63,4 +65,6 @@ def rf_default(t: Task) -> Output:
         X[col] = X[col].where(X[col].isna(), X[col].astype(str))
         X_test[col] = X_test[col].where(X_test[col].isna(), X_test[col].astype(str))
     model.fit(X, y)
-    return _predict(model, X_test, t.task)
+    out = _predict(model, X_test, t.task)
+    out.extra["models"] = [f"{cls.__name__} (defaults)"]
+    return out

@@ -21,7 +21,11 @@ def ours(t: Task, **options) -> Output:
                      holdout=INNER_HOLDOUT, task=t.task, metric=t.metric, **options)
     model = exp.load_model()
     timing, best = exp.meta.get("timing", {}), exp.meta.get("best", {})
+    board = exp.meta.get("leaderboard") or []
+    ensemble = (exp.meta.get("model") or {}).get("ensemble") or {}
     extra = {"model": (exp.meta.get("model") or {}).get("algorithm"), "best_algorithm": best.get("algorithm"),
+             "models": sorted({str(r.get("algorithm")) for r in board if r.get("algorithm")}),
+             "ensemble_members": ensemble.get("members") if isinstance(ensemble, dict) else None,
              "cv_score": best.get("cv_score"), "inner_holdout": (exp.meta.get("holdout") or {}).get(t.metric),
              "search_s": timing.get("search_s"), "refit_s": timing.get("refit_s"),
              "trials_complete": timing.get("trials_complete"), "trials_pruned": timing.get("trials_pruned")}
@@ -46,24 +50,39 @@ def flaml(t: Task) -> Output:
     m.fit(X, y, task="regression" if t.task == "regression" else "classification", metric=t.metric,
           time_budget=t.budget, n_jobs=N_JOBS, seed=t.seed, verbose=0,
           log_file_name=os.path.join(t.workdir, "flaml.log"), log_type="all")
-    trials = _flaml_trials(os.path.join(t.workdir, "flaml.log"))
-    extra = {"best_algorithm": m.best_estimator, "cv_score": m.best_loss}
+    trials, learners = _flaml_trials(os.path.join(t.workdir, "flaml.log"))
+    extra = {"best_algorithm": m.best_estimator, "cv_score": m.best_loss, "models": learners}
     if t.task == "regression":
         return Output(np.asarray(m.predict(t.test_X), dtype=float), trials=trials, extra=extra)
     return Output(m.predict_proba(t.test_X), list(m.classes_), trials, extra)
 
 
-def _flaml_trials(log: str) -> int | None:
-    """Trials FLAML ran: one JSON line per trial with log_type="all" (config_history keeps only improvements)."""
+def _flaml_trials(log: str) -> tuple[int | None, list[str]]:
+    """Trials FLAML ran and the learners it tried: one JSON line per trial with log_type="all"
+    (config_history keeps only improvements)."""
+    import json
+
+    trials, learners = 0, set()
     try:
         with open(log) as f:
-            return sum('"record_id"' in line and '"curr_best_record_id"' not in line for line in f)
+            for line in f:
+                if '"record_id"' not in line or '"curr_best_record_id"' in line:
+                    continue
+                trials += 1
+                try:
+                    learners.add(str(json.loads(line).get("learner")))
+                except ValueError:
+                    pass
     except OSError:
-        return None
+        return None, []
+    return trials, sorted(learners)
 
 
 def autogluon(t: Task) -> Output:
-    """AutoGluon-Tabular with its default (medium quality) preset and the time limit."""
+    """AutoGluon-Tabular with its default (medium quality) preset and the time limit.
+
+    Install it with its model families (``autogluon.tabular[lightgbm,catboost,xgboost]``): the bare package
+    has no boosting models and trains only forests and kNN, far below its real level."""
     from autogluon.tabular import TabularPredictor
 
     problem = {"binary": "binary", "multiclass": "multiclass", "regression": "regression"}[t.task]
@@ -71,8 +90,10 @@ def autogluon(t: Task) -> Output:
     predictor = TabularPredictor(label=t.target, problem_type=problem, eval_metric=metric,
                                  path=os.path.join(t.workdir, "ag"), verbosity=0)
     predictor.fit(t.train, time_limit=t.budget, num_cpus=N_JOBS, num_gpus=0)
-    trials = len(predictor.model_names())
-    extra = {"best_algorithm": predictor.model_best}
+    board = predictor.leaderboard(silent=True)
+    trials = len(board)
+    extra = {"best_algorithm": predictor.model_best, "models": board["model"].astype(str).tolist(),
+             "fit_time_s": round(float(board["fit_time"].sum()), 1) if "fit_time" in board else None}
     if t.task == "regression":
         return Output(np.asarray(predictor.predict(t.test_X), dtype=float), trials=trials, extra=extra)
     proba = predictor.predict_proba(t.test_X, as_multiclass=True)
