@@ -21,7 +21,7 @@ from sklearn.model_selection import train_test_split
 
 from automl import experiment as ex
 from automl.algorithms import get_algorithms
-from automl.data import REGRESSION, Dataset, prepare_dataset, read_table
+from automl.data import REGRESSION, Dataset, prepare_dataset, proba_class, read_table
 from automl.errors import AutoMLError
 from automl.experiment import Experiment, Workspace
 from automl.final import finalize
@@ -220,8 +220,8 @@ def _save_reference(exp: Experiment, holdout: pd.DataFrame, X: pd.DataFrame, y: 
     if space.task == "regression":
         preds = holdout["prediction"].rename("prediction")
     else:
-        preds = holdout[[c for c in holdout.columns if str(c).startswith("proba_")]]
-        preds.columns = [str(c)[len("proba_"):] for c in preds.columns]
+        preds = holdout[[c for c in holdout.columns if proba_class(c) is not None]]
+        preds.columns = [proba_class(c) for c in preds.columns]
     save_reference(exp, build_reference(X, space.schema, preds, space.task, seed=space.seed, target=y,
                                         positive_class=space.positive))
 

@@ -24,8 +24,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
+from automl.data._rules import canonical_categories, require_columns
 from automl.data._schema import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, Schema
-from automl.errors import DataError
 
 ONE_HOT_MAX = 20
 MISSING = "__missing__"
@@ -55,38 +55,18 @@ class FrameCoercer(BaseEstimator, TransformerMixin):
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(X, pd.DataFrame):
             X = pd.DataFrame(X, columns=list(self.feature_names_in_))
-        missing = [c for c in self._columns() if c not in X.columns]
-        if missing:
-            raise DataError(f"The input lacks the column(s) the model was trained on: {', '.join(missing)}.",
-                            "Add those columns (empty values are fine) and predict again.")
+        require_columns(X, self._columns())
         out = {}
         for col in self.numeric or []:
             out[col] = pd.to_numeric(X[col], errors="coerce").astype("float64")
         for col in self.categorical or []:
-            out[col] = _categories(X[col])
+            out[col] = canonical_categories(X[col])
         for col in self.datetime or []:
             out[col] = pd.to_datetime(X[col], errors="coerce", format="mixed")
         return pd.DataFrame(out, index=X.index)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.asarray(self._columns(), dtype=object)
-
-
-def _categories(values: pd.Series) -> pd.Series:
-    """Each distinct value converted once (not per row): predictions on big batches stay fast."""
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    table = np.array([_category_string(u) for u in uniques] + [np.nan], dtype=object)
-    return pd.Series(table[codes], index=values.index, dtype=object)
-
-
-def _category_string(value: object) -> object:
-    """Categories compare as strings: 2, 2.0 and '2' are the same category."""
-    if isinstance(value, float):
-        if np.isnan(value):
-            return np.nan
-        if value.is_integer():
-            return str(int(value))
-    return str(value).strip()
 
 
 class DatetimeParts(BaseEstimator, TransformerMixin):

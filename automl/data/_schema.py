@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl.data._rules import canonical_categories
+
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME, TEXT, ID, CONSTANT = (
     "numeric", "categorical", "boolean", "datetime", "text", "id", "constant")
 KINDS = (NUMERIC, CATEGORICAL, BOOLEAN, DATETIME, TEXT, ID, CONSTANT)
@@ -117,7 +119,7 @@ def infer_column(series: pd.Series) -> ColumnInfo:
         parsed = to_datetime(non_null)
         info.minimum, info.maximum = float(parsed.min().timestamp()), float(parsed.max().timestamp())
     elif info.kind in (CATEGORICAL, BOOLEAN):
-        counts = non_null.astype(str).value_counts()
+        counts = canonical_categories(non_null).value_counts()  # named as the model will see them
         info.categories = counts.index[:MAX_CATEGORIES_STORED].tolist()
     return info
 

@@ -14,8 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from automl.data import BOOLEAN, CATEGORICAL, DATETIME, MAX_CATEGORIES_STORED, NUMERIC, Schema
-from automl.errors import DataError
+from automl.data import (
+    BOOLEAN,
+    CATEGORICAL,
+    DATETIME,
+    MAX_CATEGORIES_STORED,
+    NUMERIC,
+    Schema,
+    canonical_categories,
+    canonical_category,
+    require_columns,
+)
 
 EXAMPLES = 3
 SMALL = 64  # rows
@@ -37,10 +46,7 @@ def check_input(frame: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, list
 def check_rows(frame: pd.DataFrame, schema: Schema) -> CheckedInput:
     """Like :func:`check_input`, with each row's problems as text for an ``errors`` column."""
     features = schema.features
-    missing = [c for c in features if c not in frame.columns]
-    if missing:
-        raise DataError(f"The input lacks the column(s) the model was trained on: {', '.join(map(str, missing))}.",
-                        "Add those columns (empty values are fine) and predict again.")
+    require_columns(frame, features)
     warnings: list[str] = []
     extra = [str(c) for c in frame.columns if c not in set(features)]
     if extra:
@@ -60,7 +66,7 @@ def check_rows(frame: pd.DataFrame, schema: Schema) -> CheckedInput:
         elif info.kind in (CATEGORICAL, BOOLEAN):
             out[name] = _categories(raw)
             if info.categories and info.n_unique <= MAX_CATEGORIES_STORED:
-                n_unseen, examples = _unseen(out[name], {str(c).strip() for c in info.categories})
+                n_unseen, examples = _unseen(out[name], {canonical_category(c) for c in info.categories})
                 if n_unseen:
                     shown = ", ".join(repr(v) for v in examples)
                     warnings.append(f"Column '{name}': {n_unseen} value(s) not seen in training "
@@ -99,14 +105,11 @@ def _dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _categories(raw: pd.Series) -> pd.Series:
-    from automl.data._preprocess import _category_string  # the model's own rule: 2, 2.0 and '2' are one category
-
+    """The model's own rule (2, 2.0 and '2' are one category); blank text counts as missing here."""
     if len(raw) <= SMALL:  # a form or API request: plain Python beats pandas' per-call overhead
-        mapped = [np.nan if pd.isna(v) else _category_string(v) for v in raw.tolist()]
-        return pd.Series([np.nan if v == "" else v for v in mapped], index=raw.index, dtype=object)
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)  # map each distinct value once, not every row
-    mapped = np.asarray([_category_string(v) for v in uniques] + [np.nan], dtype=object)
-    values = pd.Series(mapped[codes], index=raw.index, dtype=object)
+        mapped = [canonical_category(v) for v in raw.tolist()]
+        return pd.Series([np.nan if v is None or v == "" else v for v in mapped], index=raw.index, dtype=object)
+    values = canonical_categories(raw)
     return values.where(values != "", np.nan)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data import DATETIME, Schema
+from automl.data import DATETIME, Schema, canonical_categories, require_columns
 from automl.deploy._onnx_convert import MISSING_STRING, convert_pipeline
 from automl.errors import AutoMLError
 from automl.experiment import Experiment, atomic_write_bytes
@@ -233,19 +233,14 @@ def _session_from_bytes(data: bytes):
 
 
 def _run(session, info: dict, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
-    from automl.data._preprocess import _category_string
-
-    missing = [i["column"] for i in info["inputs"] if i["column"] not in frame.columns]
-    if missing:
-        raise AutoMLError(f"The input lacks the column(s) the model was trained on: {', '.join(missing)}.",
-                          "Add those columns (empty values are fine) and predict again.")
+    require_columns(frame, [i["column"] for i in info["inputs"]])
     feeds = {}
     for item in info["inputs"]:
         col = frame[item["column"]]
         if item["type"] == "float":
             feeds[item["input"]] = pd.to_numeric(col, errors="coerce").to_numpy(np.float32).reshape(-1, 1)
         else:
-            text = col.astype(object).where(col.notna(), np.nan).map(_category_string)
+            text = canonical_categories(col)
             feeds[item["input"]] = text.where(text.notna(), MISSING_STRING).astype(str).to_numpy(object).reshape(-1, 1)
     outputs = session.run(None, feeds)
     if info["task"] == "regression":

@@ -17,12 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data import CATEGORICAL, DATETIME, NUMERIC, ColumnInfo, Schema
+from automl.data import CATEGORICAL, DATETIME, NUMERIC, ColumnInfo, Schema, proba_column
 from automl.deploy._input_check import check_rows
 from automl.errors import AutoMLError
 from automl.experiment import Experiment
-
-OUTPUT_PREFIX = "proba_"
 
 
 @dataclass
@@ -37,7 +35,7 @@ class PredictionResult:
 
     @property
     def output_columns(self) -> list[str]:
-        return ["prediction", *[f"{OUTPUT_PREFIX}{c}" for c in self.classes], "errors"]
+        return ["prediction", *[proba_column(c) for c in self.classes], "errors"]
 
     @property
     def outputs(self) -> pd.DataFrame:
@@ -57,7 +55,7 @@ def predict_frame(model: Any, frame: pd.DataFrame, schema: Schema, task: str, cl
     inputs = checked.frame
     out = frame.reset_index(drop=True).copy()
     classes = list(classes) if task != "regression" else []
-    produced = ["prediction", "errors", *[f"{OUTPUT_PREFIX}{c}" for c in classes]]
+    produced = ["prediction", "errors", *[proba_column(c) for c in classes]]
     out = out.drop(columns=[c for c in out.columns if c in produced])
     if len(inputs):
         with _warnings.catch_warnings():
@@ -69,7 +67,7 @@ def predict_frame(model: Any, frame: pd.DataFrame, schema: Schema, task: str, cl
     if classes:
         order = _class_order(model, classes)
         for j, c in enumerate(classes):
-            out[f"{OUTPUT_PREFIX}{c}"] = proba[:, order[j]] if len(inputs) else []
+            out[proba_column(c)] = proba[:, order[j]] if len(inputs) else []
     out["errors"] = checked.row_errors.to_numpy(dtype=object) if len(inputs) else []
     return PredictionResult(out, inputs, task, classes, checked.warnings)
 

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from automl.data import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, ColumnInfo, Schema
+from automl.data import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, ColumnInfo, Schema, proba_column
 from automl.deploy import _prediction_log as prediction_log
 from automl.deploy._predict import cached_model, predict_frame, single_threaded
 from automl.errors import AutoMLError
@@ -109,7 +109,7 @@ def create_app(experiment: Experiment):
         out = result.frame
         proba = None
         if classes:
-            names = [f"proba_{c}" for c in classes]
+            names = [proba_column(c) for c in classes]
             proba = [dict(zip(map(str, classes), row)) for row in out[names].to_numpy(dtype=float).tolist()]
         return PredictResponse(predictions=[_plain(v) for v in out["prediction"].tolist()], probabilities=proba,
                                errors=out["errors"].tolist(), warnings=result.warnings, experiment=experiment.id)

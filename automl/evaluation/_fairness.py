@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl.data import proba_class
 from automl.errors import AutoMLError
 from automl.metrics import BINARY, MULTICLASS, REGRESSION, positive_class
 
@@ -184,7 +185,7 @@ def experiment_fairness(experiment, sensitive: str | list[str], threshold: float
 
     args = holdout_inputs(experiment)
     hold = experiment.holdout()
-    features = hold.drop(columns=[c for c in hold.columns if c == "prediction" or str(c).startswith("proba_")
+    features = hold.drop(columns=[c for c in hold.columns if c == "prediction" or proba_class(c) is not None
                                   or c == experiment.target])
     return fairness_report(features, args["y_true"], args["y_pred"], sensitive, args["task"],
                            positive if positive is not None else args["positive"], threshold, bands=bands)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from automl.data import proba_column
 from automl.errors import AutoMLError
 from automl.evaluation._threshold import (  # noqa: F401
     ThresholdClassifier,
@@ -451,7 +452,7 @@ def holdout_inputs(experiment) -> dict[str, Any]:
     args = {"y_true": hold[target].to_numpy(), "y_pred": hold["prediction"].to_numpy(), "proba": None,
             "classes": classes, "task": task, "positive": meta.get("positive_class"), "metric": meta.get("metric")}
     if task != REGRESSION:
-        columns = [f"proba_{c}" for c in classes]
+        columns = [proba_column(c) for c in classes]
         missing = [c for c in columns if c not in hold.columns]
         if missing:
             raise AutoMLError(f"The held-out file of experiment {experiment.id} lacks {', '.join(missing)}.",

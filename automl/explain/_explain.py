@@ -22,6 +22,7 @@ import pandas as pd
 
 from automl import experiment as ex
 from automl.algorithms import ALGORITHMS
+from automl.data import require_columns
 from automl.errors import AutoMLError
 from automl.experiment import Experiment
 from automl.explain._shap_values import (
@@ -154,10 +155,7 @@ def explain_row(experiment: Experiment, row: pd.DataFrame, cls: Any = None,
     if not isinstance(row, pd.DataFrame) or len(row) != 1:
         raise AutoMLError("Exactly one row can be explained at a time.", "Pass a DataFrame with one row.")
     explainer = explainer or make_explainer(experiment, cls)
-    missing = [f for f in explainer.features if f not in row.columns]
-    if missing:
-        raise AutoMLError(f"The row lacks the column(s) the model was trained on: {', '.join(missing)}.",
-                          "Give a value (or leave it empty) for every feature.")
+    require_columns(row, explainer.features, where="The row", then="explain it again")
     row = row[explainer.features].reset_index(drop=True)
     values, base = explainer.explain(row, precise=True)
     with warnings.catch_warnings():

@@ -19,7 +19,7 @@ import shap
 from sklearn.inspection import permutation_importance as sk_permutation_importance
 
 from automl import experiment as ex
-from automl.data import DATETIME, NUMERIC
+from automl.data import DATETIME, NUMERIC, canonical_categories
 from automl.errors import AutoMLError
 from automl.experiment import Experiment
 from automl.explain._explain import FOLDER, Explanation, global_importance
@@ -203,8 +203,7 @@ def _scaled(x: np.ndarray) -> np.ndarray:
 
 
 def _category_ranks(column: pd.Series, shap_values: np.ndarray) -> np.ndarray:
-    text = column.astype(object).where(column.notna(), None)
-    frame = pd.DataFrame({"cat": text.map(lambda v: None if v is None else str(v)), "shap": shap_values})
+    frame = pd.DataFrame({"cat": canonical_categories(column), "shap": shap_values})  # the model's categories
     means = frame.dropna(subset=["cat"]).groupby("cat")["shap"].mean().sort_values(kind="stable")
     if len(means) == 0:
         return np.full(len(column), np.nan)

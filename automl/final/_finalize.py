@@ -17,6 +17,7 @@ import pandas as pd
 
 from automl import experiment as ex
 from automl.algorithms import ALGORITHMS
+from automl.data import proba_column
 from automl.experiment import Experiment
 from automl.final._ensemble import WeightedEnsemble, greedy_selection
 from automl.final._refit import fit_final
@@ -148,7 +149,7 @@ def _evaluate_holdout(model, hold: pd.DataFrame, space) -> tuple[pd.DataFrame, d
         else:
             proba = model.predict_proba(X_hold)
             for j, c in enumerate(model.classes_):
-                frame[f"proba_{c}"] = proba[:, j]
+                frame[proba_column(c)] = proba[:, j]
             pred = Predictions(y_hold.to_numpy(), frame["prediction"].to_numpy(), proba,
                                list(model.classes_), space.positive)
     scores = {}

@@ -1,11 +1,17 @@
 """Monitoring: the training reference, the drift-test registry, live-vs-training reports, retraining."""
 
-from automl.monitor._drift import (
+from automl.monitor._drift import DriftSettings
+from automl.monitor._monitor import MonitorReport, expected_roc_auc, monitor, monitor_experiment
+from automl.monitor._profile import MAX_CATEGORIES, OTHER, QUANTILES
+from automl.monitor._reference import build_reference, load_reference, save_reference
+from automl.monitor._retrain import champion_vs_challenger, current_champion, promote, retrain_request
+from automl.monitor._stattests import (
     CATEGORICAL,
     DRIFT_TESTS,
     NUMERIC,
-    DriftSettings,
+    DriftTest,
     chi_square_p_value,
+    drift_test,
     jensen_shannon,
     ks_p_value,
     psi,
@@ -13,11 +19,9 @@ from automl.monitor._drift import (
     wasserstein,
     wasserstein_std,
 )
-from automl.monitor._monitor import MonitorReport, expected_roc_auc, monitor, monitor_experiment
-from automl.monitor._reference import MAX_CATEGORIES, OTHER, QUANTILES, build_reference, load_reference, save_reference
-from automl.monitor._retrain import champion_vs_challenger, current_champion, promote, retrain_request
 
-__all__ = ["CATEGORICAL", "DRIFT_TESTS", "DriftSettings", "MAX_CATEGORIES", "MonitorReport", "NUMERIC", "OTHER",
-    "QUANTILES", "build_reference", "champion_vs_challenger", "chi_square_p_value", "current_champion",
-    "expected_roc_auc", "jensen_shannon", "ks_p_value", "load_reference", "monitor", "monitor_experiment", "promote",
-    "psi", "psi_band", "retrain_request", "save_reference", "wasserstein", "wasserstein_std"]
+__all__ = ["CATEGORICAL", "DRIFT_TESTS", "DriftSettings", "DriftTest", "MAX_CATEGORIES", "MonitorReport", "NUMERIC",
+    "OTHER", "QUANTILES", "build_reference", "champion_vs_challenger", "chi_square_p_value", "current_champion",
+    "drift_test", "expected_roc_auc", "jensen_shannon", "ks_p_value", "load_reference", "monitor",
+    "monitor_experiment", "promote", "psi", "psi_band", "retrain_request", "save_reference", "wasserstein",
+    "wasserstein_std"]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data import DATETIME
+from automl.data import DATETIME, proba_column, require_columns
 from automl.errors import AutoMLError
 from automl.metrics import METRICS, Predictions, metrics_for
 from automl.monitor._drift import ColumnData, DriftSettings, compare_column, prepare_column, with_test
@@ -86,10 +86,7 @@ def monitor(reference: dict[str, Any], live: pd.DataFrame, *, importances: dict[
     settings = settings or DriftSettings()
     task = task or reference.get("task")
     profiles = reference["features"]
-    absent = [c for c in profiles if c not in live.columns]
-    if absent:
-        raise AutoMLError(f"The live table lacks the column(s) the model was trained on: {', '.join(absent[:10])}.",
-                          "Give a table with the same columns as the training data (empty values are fine).")
+    require_columns(live, profiles, where="The live table", then="run the monitor again")
     if not len(live):
         raise AutoMLError("The live table has no rows.", "Give a table with at least one row.")
     sample = reference.get("sample", {}).get("columns", {})
@@ -165,7 +162,7 @@ def _prediction_drift(reference: dict, model, X: pd.DataFrame, task: str, settin
                 for c, p in ref["columns"].items() if c in frame.columns]
         out["rows"] = [compare_column(c) for c in cols]
         main = ("prediction" if task == "regression" else PREDICTED_CLASS if task != "binary"
-                else f"proba_{_positive(reference, classes, None, task)}")
+                else proba_column(_positive(reference, classes, None, task)))
         if main not in ref["columns"] and PREDICTED_CLASS in ref["columns"]:
             main = PREDICTED_CLASS  # the reference was given labels, not probabilities
         hit = [r for r in out["rows"] if r["column"] == main]

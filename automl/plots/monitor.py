@@ -6,6 +6,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from automl.data import proba_class
+
 REFERENCE_COLOUR, LIVE_COLOUR = "#636EFA", "#EF553B"
 DRIFT_COLOURS = {True: "#EF553B", False: "#00CC96"}
 MAX_BARS = 30
@@ -61,7 +63,8 @@ def prediction_distribution_figure(report, column: str | None = None) -> go.Figu
         raise ValueError("The report has no prediction drift (it was made without a model).")
     column = column or report.prediction["main"]
     row = next(r for r in report.prediction["rows"] if r["column"] == column)
-    label = "Predicted class" if column == "predicted_class" else column.replace("proba_", "Probability of ")
+    cls = proba_class(column)
+    label = "Predicted class" if column == "predicted_class" else column if cls is None else f"Probability of {cls}"
     return _overlay(row, f"Model output: {label}", label)
 
 

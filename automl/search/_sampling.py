@@ -25,8 +25,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from automl.data import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, Schema
-from automl.data._preprocess import DatetimeParts, _category_string
+from automl.data import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, DatetimeParts, Schema, canonical_category
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ def _ordinal_codes(series: pd.Series) -> np.ndarray:
         codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
     else:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    labels = np.array([_category_string(v) for v in pd.Index(uniques).astype(object)], dtype=object)
+    labels = np.array([canonical_category(v) for v in pd.Index(uniques).astype(object)], dtype=object)
     present = np.array([isinstance(v, str) for v in labels], dtype=bool)
     rank = np.full(len(labels), np.nan)
     if present.any():

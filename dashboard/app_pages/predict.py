@@ -8,7 +8,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from automl.data import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, read_table
+from automl.data import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, proba_class, read_table
 from automl.deploy import predict_experiment
 from automl.errors import AutoMLError
 from dashboard import explain_cache, state
@@ -73,7 +73,7 @@ with form_tab:
         else:
             out = result.outputs.iloc[0]
             st.metric("Prediction", str(out["prediction"]))
-            probas = {k[len("proba_"):]: v for k, v in out.items() if str(k).startswith("proba_")}
+            probas = {proba_class(k): v for k, v in out.items() if proba_class(k) is not None}
             if probas:
                 st.dataframe(pd.DataFrame([probas]), hide_index=True)
             try:
