@@ -15,9 +15,9 @@ from automl.monitor._drift import (
 )
 from automl.monitor._monitor import MonitorReport, expected_roc_auc, monitor, monitor_experiment
 from automl.monitor._reference import MAX_CATEGORIES, OTHER, QUANTILES, build_reference, load_reference, save_reference
-from automl.monitor._retrain import champion_vs_challenger, current_champion, promote, retrain_request
+from automl.monitor._retrain import champion_vs_challenger, promote, retrain_request
 
 __all__ = ["CATEGORICAL", "DRIFT_TESTS", "DriftSettings", "MAX_CATEGORIES", "MonitorReport", "NUMERIC", "OTHER",
-    "QUANTILES", "build_reference", "champion_vs_challenger", "chi_square_p_value", "current_champion",
+    "QUANTILES", "build_reference", "champion_vs_challenger", "chi_square_p_value",
     "expected_roc_auc", "jensen_shannon", "ks_p_value", "load_reference", "monitor", "monitor_experiment", "promote",
     "psi", "psi_band", "retrain_request", "save_reference", "wasserstein", "wasserstein_std"]
