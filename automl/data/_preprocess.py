@@ -14,8 +14,6 @@ int where a string was seen, an unseen category or an extra column.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -168,9 +166,3 @@ def feature_origins(pipeline: Pipeline) -> list[str]:
         else:
             raise ValueError(f"Transformer {name!r} maps {len(columns)} columns to {size} outputs.")
     return [str(o) for o in origins]
-
-
-def transformed_feature_names(pipeline: Pipeline) -> list[str]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return [str(n) for n in pipeline.named_steps["preprocess"].get_feature_names_out()]

@@ -19,13 +19,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from automl.deploy._input_check import check_input  # noqa: F401  (part of this module's API)
 from automl.deploy._model_card import model_card, model_card_markdown
 from automl.deploy._onnx_export import OnnxModel, export_onnx, model_fingerprint, onnx_predict, onnx_support  # noqa: F401
 from automl.errors import AutoMLError
 from automl.experiment import Experiment, atomic_write_with
 
-__all__ = ["FORMATS", "TRUSTED_TYPES", "bundle", "check_input", "export_onnx", "export_skops", "load_model",
+__all__ = ["FORMATS", "TRUSTED_TYPES", "bundle", "export_onnx", "export_skops", "load_model",
            "load_skops", "model_card", "model_card_markdown", "onnx_predict", "onnx_support", "untrusted_types"]
 
 FORMATS = ("joblib", "skops", "onnx")

@@ -37,14 +37,11 @@ class CheckedInput:
     row_errors: pd.Series  # "" for a clean row, else "col: 'value' is not a number; ..."
 
 
-def check_input(frame: pd.DataFrame, schema: Schema) -> tuple[pd.DataFrame, list[str]]:
-    """(the model's columns, typed; warnings). Missing columns raise a DataError naming them."""
-    checked = check_rows(frame, schema)
-    return checked.frame, checked.warnings
-
-
 def check_rows(frame: pd.DataFrame, schema: Schema) -> CheckedInput:
-    """Like :func:`check_input`, with each row's problems as text for an ``errors`` column."""
+    """The model's columns, typed, with warnings and each row's problems as text for an ``errors`` column.
+
+    Missing columns raise a DataError naming them.
+    """
     features = schema.features
     require_columns(frame, features)
     warnings: list[str] = []

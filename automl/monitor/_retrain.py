@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from automl.errors import AutoMLError
-from automl.experiment import Experiment, Workspace, now_iso
+from automl.experiment import Experiment, now_iso
 
 CONFIG_KEPT = ("task", "metric", "seed", "cv_folds", "algorithms", "ensemble", "exclude")
 
@@ -64,12 +64,3 @@ def promote(champion: Experiment, challenger: Experiment) -> None:
     when = now_iso()
     challenger.update(promoted=when, replaces=champion.id)
     champion.update(superseded_by=challenger.id, superseded=when)
-
-
-def current_champion(workspace: Workspace, exp: Experiment) -> Experiment:
-    """Follow ``superseded_by`` links to the experiment now in charge."""
-    seen = {exp.id}
-    while (nxt := exp.meta.get("superseded_by")) and nxt not in seen:
-        seen.add(nxt)
-        exp = workspace.get(nxt)
-    return exp

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from automl.explain import (
     DependenceData,
@@ -160,35 +159,15 @@ def dependence_figure(dep: DependenceData, seed: int = 0) -> go.Figure:
     return fig
 
 
-def permutation_figure(perm: PermutationImportance, top: int = 20, order: list[str] | None = None) -> go.Figure:
-    """Drop in the metric when a column is shuffled (mean and std over repeats); ``order`` matches another chart."""
-    fig = go.Figure(_permutation_bar(perm, top, order))
+def permutation_figure(perm: PermutationImportance, top: int = 20) -> go.Figure:
+    """Drop in the metric when a column is shuffled (mean and std over repeats)."""
+    table = perm.table.set_index("feature").head(top)
+    fig = go.Figure(go.Bar(x=table["importance_mean"], y=table.index.tolist(), orientation="h",
+                           marker_color="#10b981",
+                           error_x={"type": "data", "array": table["importance_std"].to_numpy(), "visible": True},
+                           customdata=table[["importance_std"]].to_numpy(), name="permutation",
+                           hovertemplate="%{y}<br>drop %{x:.4g} ± %{customdata[0]:.2g}<extra></extra>"))
     _style(fig, f"Permutation importance on {perm.n_rows_used:,} held-out rows ({perm.n_repeats} repeats)",
            f"drop in {perm.metric_label} when shuffled", "feature")
-    fig.update_yaxes(autorange="reversed")
-    return fig
-
-
-def _permutation_bar(perm: PermutationImportance, top: int, order: list[str] | None) -> go.Bar:
-    table = perm.table.set_index("feature")
-    table = table.reindex([f for f in order if f in table.index]) if order else table.head(top)
-    return go.Bar(x=table["importance_mean"], y=table.index.tolist(), orientation="h", marker_color="#10b981",
-                  error_x={"type": "data", "array": table["importance_std"].to_numpy(), "visible": True},
-                  customdata=table[["importance_std"]].to_numpy(), name="permutation",
-                  hovertemplate="%{y}<br>drop %{x:.4g} ± %{customdata[0]:.2g}<extra></extra>")
-
-
-def importance_comparison_figure(explanation: Explanation, perm: PermutationImportance, top: int = 20) -> go.Figure:
-    """SHAP importance and permutation importance side by side, features in the SHAP order."""
-    table = global_importance(explanation).head(top)
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=("mean |SHAP value|", f"drop in {perm.metric_label} when shuffled"))
-    fig.add_trace(go.Bar(x=table["mean_abs_shap"], y=table["feature"], orientation="h", marker_color=NEUTRAL,
-                         name="SHAP", hovertemplate="%{y}<br>mean |SHAP| %{x:.4g}<extra></extra>"), row=1, col=1)
-    fig.add_trace(_permutation_bar(perm, top, table["feature"].tolist()), row=1, col=2)
-    _style(fig, "SHAP vs permutation importance", "", "feature", showlegend=False)
-    fig.update_xaxes(title_text=f"mean |SHAP| ({explanation.output})", row=1, col=1)
-    fig.update_xaxes(title_text=f"drop in {perm.metric_label}", row=1, col=2)
-    fig.update_yaxes(title_text="", row=1, col=2)
     fig.update_yaxes(autorange="reversed")
     return fig

@@ -22,6 +22,7 @@ import automl
 from automl.algorithms import ALGORITHMS
 from automl.deploy import KNOWN_UNSUPPORTED
 from automl.deploy import _export as export
+from automl.deploy._input_check import check_rows
 from automl.errors import AutoMLError, DataError
 from automl.experiment import Experiment
 
@@ -198,20 +199,22 @@ def test_edited_skops_schema_is_refused(fitted, tmp_path):
         export.load_skops(tampered)
 
 
-def test_check_input_names_missing_columns_and_counts_bad_values(fitted):
+def test_check_rows_names_missing_columns_and_counts_bad_values(fitted):
     exp = fitted("lightgbm", "binary")
     X = _features(exp).head(5).copy()
     with pytest.raises(DataError, match="Age.*Fare|Fare.*Age"):
-        export.check_input(X.drop(columns=["Age", "Fare"]), exp.schema)
+        check_rows(X.drop(columns=["Age", "Fare"]), exp.schema)
     raw = X.astype(object)
     raw["Age"] = ["22", "abc", None, " 40 ", "x"]
     raw["extra"] = 1
-    clean, warnings = export.check_input(raw, exp.schema)
+    checked = check_rows(raw, exp.schema)
+    clean, warnings = checked.frame, checked.warnings
     assert list(clean.columns) == exp.schema.features
     assert clean["Age"].tolist()[0] == 22.0 and clean["Age"].tolist()[3] == 40.0
     assert np.isnan(clean["Age"].tolist()[1]) and np.isnan(clean["Age"].tolist()[4])
     assert any("extra" in w for w in warnings)
     assert any("'Age': 2 value(s)" in w for w in warnings)
+    assert checked.row_errors[0] == "" and "Age" in checked.row_errors[1] and "Age" in checked.row_errors[4]
 
 
 def test_model_card_and_bundle(fitted):

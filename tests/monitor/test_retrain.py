@@ -10,7 +10,7 @@ from conftest import SAMPLES
 
 from automl.errors import AutoMLError
 from automl.experiment import Workspace
-from automl.monitor import champion_vs_challenger, current_champion, promote
+from automl.monitor import champion_vs_challenger, promote
 from automl.runner import start_retrain
 
 
@@ -32,5 +32,6 @@ def test_retrain_scores_both_on_the_champions_holdout(trained_titanic, tmp_path)
     assert set(table["metric"]) >= {"roc_auc", "accuracy"} and table["challenger"].notna().all()
     promote(trained_titanic, challenger)
     ws = Workspace(trained_titanic.path.parent)
-    assert current_champion(ws, trained_titanic).id == challenger.id
+    assert ws.get(trained_titanic.id).meta["superseded_by"] == challenger.id  # the link is on disk
+    assert ws.get(challenger.id).meta["replaces"] == trained_titanic.id
     trained_titanic.update(superseded_by=None)  # leave the shared fixture as it was

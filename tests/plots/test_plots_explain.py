@@ -21,7 +21,6 @@ from automl.explain import (
 from automl.plots.explain import (
     beeswarm_figure,
     dependence_figure,
-    importance_comparison_figure,
     importance_figure,
     permutation_figure,
     waterfall_figure,
@@ -108,7 +107,3 @@ def test_permutation_figures(explained):
     fig = permutation_figure(perm, top=4)
     check(fig)
     assert len(fig.data[0].y) == min(4, len(result.features)) and fig.data[0].error_x.array is not None
-    both = importance_comparison_figure(result, perm, top=6)
-    check(both, min_traces=2)
-    assert list(both.data[0].y) == list(both.data[1].y)  # same feature order side by side
-    assert both.layout.xaxis2.title.text.startswith("drop in")

@@ -36,10 +36,3 @@ SAMPLES = [
     Sample("Ames house prices", "ames-house-prices.csv", "SalePrice", "regression",
            "1,460 house sales with 79 features: predict the sale price."),
 ]
-
-
-def get_sample(name: str) -> Sample:
-    for sample in SAMPLES:
-        if name in (sample.name, sample.file, Path(sample.file).stem):
-            return sample
-    raise KeyError(name)
