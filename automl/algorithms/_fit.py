@@ -1,18 +1,22 @@
-"""Fitting that stops at a deadline, so a trial can't overrun the time budget.
+"""Fitting that stops at a deadline, so a trial can't overrun the time budget, and the thread limits of a fit.
 
-LightGBM takes a per-iteration callback; scikit-learn's ensembles grow with
-``warm_start``, so we add trees in chunks and check the clock between them
-(with a fixed ``random_state`` the result equals one fit of all the trees).
-Anything else is fitted in one go, guarded by the time estimates of the search.
+How a fit is stopped comes from the algorithm's declarations: a ``deadline`` hook (LightGBM's
+per-iteration callback) is passed to ``fit``; a ``warm_start`` estimator grows its ``iterations``
+in chunks with the clock checked between them (with a fixed ``random_state`` the result equals
+one fit of all of them), and stops adding chunks once ``early_stopping`` ended it. Anything else
+is fitted in one go, guarded by the time estimates of the search.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sklearn.base import BaseEstimator
 
-from automl.algorithms._registry import SMALL_ROWS
+if TYPE_CHECKING:
+    from automl.algorithms._algorithm import Algorithm
 
 
 class TimeUp(Exception):
@@ -20,37 +24,22 @@ class TimeUp(Exception):
 
 
 CHUNK = 25
-GROWABLE = ("n_estimators", "max_iter")
 
 
-def fit_within(est: BaseEstimator, X, y, time_left: Callable[[], float]) -> BaseEstimator:
-    """Fit ``est``; raise :class:`TimeUp` as soon as ``time_left()`` drops below zero.
-
-    On small tables OpenMP is held to one thread: HistGradientBoosting has no ``n_jobs`` and,
-    on a busy 2-core machine, its two threads made a 600-row fit 40 times slower.
-    """
-    if len(y) < SMALL_ROWS:
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="openmp"):
-            return _fit_within(est, X, y, time_left)
-    return _fit_within(est, X, y, time_left)
-
-
-def _fit_within(est: BaseEstimator, X, y, time_left: Callable[[], float]) -> BaseEstimator:
-    if type(est).__module__.startswith("lightgbm"):
-        return est.fit(X, y, callbacks=[_lightgbm_callback(time_left)])
-    params = est.get_params()
-    size = next((p for p in GROWABLE if p in params), None)
-    if "warm_start" not in params or size is None or params[size] < 2 * CHUNK or _is_mlp(est):
+def fit_within(algo: Algorithm, est: BaseEstimator, X, y, time_left: Callable[[], float]) -> BaseEstimator:
+    """Fit ``est`` (built by ``algo``); raise :class:`TimeUp` as soon as ``time_left()`` drops below zero."""
+    if algo.deadline is not None:
+        return est.fit(X, y, **algo.deadline(time_left))
+    total = int(est.get_params()[algo.iterations]) if algo.warm_start else 0
+    if total < 2 * CHUNK:
         return est.fit(X, y)
-    total = int(params[size])
+    size = algo.iterations
     est.set_params(warm_start=True)
     try:
         for n in [*range(CHUNK, total, CHUNK), total]:
             est.set_params(**{size: n})
             est.fit(X, y)
-            if n < total and getattr(est, "n_iter_", n) < n:
+            if n < total and algo.early_stopping and est.n_iter_ < n:
                 break  # early stopping ended the boosting: no more iterations to add
             if time_left() < 0:
                 raise TimeUp()
@@ -59,14 +48,19 @@ def _fit_within(est: BaseEstimator, X, y, time_left: Callable[[], float]) -> Bas
     return est
 
 
-def _is_mlp(est: BaseEstimator) -> bool:
-    # MLP's warm_start restarts the optimiser per call, so chunks would change the result.
-    return type(est).__name__.startswith("MLP")
+@contextmanager
+def limited_threads(est: BaseEstimator, threads: int | None) -> Iterator[BaseEstimator]:
+    """Hold ``est``'s ``n_jobs`` and the OpenMP/BLAS pools to ``threads`` while inside (None: leave them).
 
+    The pools matter as much as ``n_jobs``: HistGradientBoosting has no ``n_jobs``, and the spinning
+    threads of idle pools cost many times a small fit on a busy machine.
+    """
+    if threads is None:
+        yield est
+        return
+    from threadpoolctl import threadpool_limits
 
-def _lightgbm_callback(time_left: Callable[[], float]) -> Callable:
-    def callback(env) -> None:
-        if time_left() < 0:
-            raise TimeUp()
-    callback.order = 100  # type: ignore[attr-defined]
-    return callback
+    if "n_jobs" in est.get_params():
+        est.set_params(n_jobs=threads)
+    with threadpool_limits(limits=threads):
+        yield est

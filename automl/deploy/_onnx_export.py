@@ -26,11 +26,6 @@ from automl.experiment import Experiment, atomic_write_bytes
 ONNX_FILE = "export/model.onnx"
 STATUS_FILE = "export/onnx.json"
 PROBA_TOL = 1e-4
-# Registry entries we have seen convert badly, with the reason shown to the user.
-KNOWN_UNSUPPORTED = {
-    "knn": "k-nearest neighbours: ONNX computes distances in float32, so equally distant neighbours are "
-           "broken differently and predictions can differ (seen on car-evaluation and the Ames houses)",
-}
 
 
 def model_fingerprint(experiment: Experiment) -> str:
@@ -55,10 +50,8 @@ def onnx_support(experiment: Experiment) -> tuple[bool, str]:
     if dates:
         return False, f"date column(s) {', '.join(dates)}: ONNX has no date parsing, so they can't be inputs"
     algo = model_info.get("algorithm") or (meta.get("best") or {}).get("algorithm")
-    if algo in KNOWN_UNSUPPORTED:
-        return False, KNOWN_UNSUPPORTED[algo]
-    if algo in ALGORITHMS and not ALGORITHMS[algo].onnx:
-        return False, f"{ALGORITHMS[algo].label} has no ONNX converter"
+    if algo in ALGORITHMS and not ALGORITHMS[algo].converts(experiment.task):  # the registry says which, and why
+        return False, f"{ALGORITHMS[algo].label}: {ALGORITHMS[algo].onnx_reason}"
     model = base_model(experiment.load_model())
     if _has_multiclass_target_encoder(model):
         return False, "a target-encoded column in a multiclass model (skl2onnx converts binary/regression only)"
@@ -110,21 +103,34 @@ def _convert(experiment: Experiment):
 
     from automl.evaluation import ThresholdClassifier
 
-    model, schema, meta = experiment.load_model(), experiment.schema, experiment.meta
+    model, meta = experiment.load_model(), experiment.meta
     pipeline = model.estimator_ if isinstance(model, ThresholdClassifier) else model
+    proto = pipeline_to_onnx(pipeline, experiment.schema, experiment.task, list(experiment.classes),
+                             name=f"automl-{experiment.id}")
+    if isinstance(model, ThresholdClassifier):
+        _threshold_in_graph(proto, list(model.classes_), model.positive, float(model.threshold))
+    info = {"automl.experiment": experiment.id, "automl.target": experiment.target,
+            "automl.threshold": json.dumps(meta.get("threshold"))}
+    onnx.helper.set_model_props(proto, {**{p.key: p.value for p in proto.metadata_props}, **info})
+    return proto
+
+
+def pipeline_to_onnx(pipeline, schema: Schema, task: str, classes: list, name: str = "automl"):
+    """The ONNX graph of a fitted raw-rows pipeline, with the metadata :class:`OnnxModel` reads.
+
+    No parity check here: :func:`export_onnx` compares it with the model before keeping a file.
+    """
+    import onnx
+
     coercer = pipeline.steps[0][1]
     numeric, strings = list(coercer.numeric or []), list(coercer.categorical or [])
-    proto = convert_pipeline(pipeline, numeric, strings, name=f"automl-{experiment.id}")
+    proto = convert_pipeline(pipeline, numeric, strings, name=name)
     names = [i.name for i in proto.graph.input]  # skl2onnx renames e.g. '1stFlrSF' to '_1stFlrSF'
     inputs = [{"column": c, "input": n, "type": "float" if c in numeric else "string"}
               for c, n in zip(numeric + strings, names)]
-    if isinstance(model, ThresholdClassifier):
-        _threshold_in_graph(proto, list(model.classes_), model.positive, float(model.threshold))
-    info = {"automl.experiment": experiment.id, "automl.task": experiment.task, "automl.target": experiment.target,
-            "automl.classes": json.dumps(list(experiment.classes), default=str), "automl.inputs": json.dumps(inputs),
-            "automl.schema": json.dumps(schema.to_dict(), default=str),
-            "automl.threshold": json.dumps(meta.get("threshold"))}
-    onnx.helper.set_model_props(proto, info)
+    onnx.helper.set_model_props(proto, {"automl.task": task, "automl.classes": json.dumps(classes, default=str),
+                                        "automl.inputs": json.dumps(inputs),
+                                        "automl.schema": json.dumps(schema.to_dict(), default=str)})
     return proto
 
 

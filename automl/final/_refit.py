@@ -8,6 +8,7 @@ each column, whether dates carry hours) depends only on the distinct values.
 So the preprocessing is fitted on one row per distinct value, and the model
 on the feature matrix the search has already built — the same numbers the
 fitted preprocessing gives for those rows (tested), with no second copy.
+The registry says which preprocessing allows it (``Preprocessing.encode_once``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from automl.algorithms import ALGORITHMS
-from automl.data import BOOLEAN, CATEGORICAL, DATETIME, Schema, build_pipeline
+from automl.algorithms import ALGORITHMS, limited_threads
+from automl.data import BOOLEAN, CATEGORICAL, DATETIME, Schema
 
 
 def fit_final(space, objective, algo_name: str, params: dict[str, Any], X: pd.DataFrame,
@@ -28,14 +29,15 @@ def fit_final(space, objective, algo_name: str, params: dict[str, Any], X: pd.Da
     """The fitted raw-rows-in pipeline of ``algo_name`` with ``params`` on all training rows ``X``, ``y``.
 
     ``objective`` is the search's :class:`automl.search.Objective`: its tree matrix holds the
-    training rows (possibly permuted, with ``objective.y`` in the same order).
+    training rows (possibly permuted, with ``objective.y`` in the same order). The fit gets the
+    threads the algorithm's policy gives ``len(y)`` rows, as the search's fits did.
     """
     algo = ALGORITHMS[algo_name]
-    estimator = algo.make(params, space.task, space.seed, n_rows=len(y))
-    pipeline = build_pipeline(space.schema, estimator, algo.style, space.task, space.seed)
-    with warnings.catch_warnings():
+    estimator = algo.make(params, space.task, space.seed)
+    pipeline = algo.preprocessing.pipeline(space.schema, estimator, space.task, space.seed)
+    with warnings.catch_warnings(), limited_threads(estimator, algo.threads(len(y))):
         warnings.simplefilter("ignore")
-        if algo.style != "tree" or objective is None:
+        if not algo.preprocessing.encode_once or objective is None:
             return pipeline.fit(X, y)
         pipeline[:-1].fit(representative_rows(X, space.schema))  # the slice shares the step objects
         estimator.fit(objective.tree_matrix, objective.y)

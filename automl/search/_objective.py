@@ -5,8 +5,9 @@ One trial = one algorithm + params, scored by K-fold CV on the training part
 are enqueued first; TPE then explores the conditional space. Trials report
 after every fold so the pruner stops bad ones early, and a trial that would
 run past the time budget is stopped. On large tables (see
-:mod:`automl.sampling`) a trial is scored on one validation part instead,
-fitting on row samples that grow while the trial stays promising.
+:mod:`automl.search._sampling`) a trial is scored on one validation part instead,
+fitting on row samples that grow while the trial stays promising
+(the two ways of scoring are in :mod:`automl.search._scoring`).
 """
 
 from __future__ import annotations
@@ -15,69 +16,32 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable
-from contextlib import nullcontext
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import optuna
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
-from threadpoolctl import threadpool_limits
 
-from automl.algorithms import SMALL_ROWS, Algorithm, TimeUp, fit_within
-from automl.data import Schema, build_preprocessor, make_coercer
-from automl.metrics import Metric, Predictions, predictions_from_proba
+from automl.algorithms import TREE, Algorithm, TimeUp, fit_within, limited_threads
+from automl.data import make_coercer
+from automl.metrics import Predictions, predictions_from_proba
 from automl.search._budget import Budget
 from automl.search._sampling import RowSchedule, tree_matrix
-from automl.search._storage import make_study, study_strategies  # noqa: F401 - part of this module's API
+from automl.search._scoring import CrossValidation, RowSamples
+from automl.search._space import PrefixedTrial, SearchSpace
 
 OOF_KEPT = 10  # out-of-fold predictions kept for the ensemble: the best trials'
 ENSEMBLE_RESERVE = 5  # the time kept for the final refit covers this many of the best trials
 
 
-@dataclass
-class SearchSpace:
-    """What the search runs on: training rows, their schema, and the choices."""
-
-    X: pd.DataFrame
-    y: pd.Series
-    schema: Schema
-    task: str
-    metric: Metric
-    algorithms: list[Algorithm]
-    classes: list = field(default_factory=list)
-    positive: Any = None
-    cv_folds: int = 5
-    seed: int = 0
-
-
-class PrefixedTrial:
-    """A trial seen through one algorithm: its params are stored as ``<algorithm>:<name>``.
-
-    Different algorithms may use the same name (``n_estimators``) with different
-    ranges; the prefix keeps them apart in the study and in TPE's model.
-    """
-
-    def __init__(self, trial: optuna.Trial, prefix: str) -> None:
-        self._trial, self._prefix = trial, prefix
-
-    def suggest_int(self, name: str, *args, **kwargs) -> int:
-        return self._trial.suggest_int(f"{self._prefix}:{name}", *args, **kwargs)
-
-    def suggest_float(self, name: str, *args, **kwargs) -> float:
-        return self._trial.suggest_float(f"{self._prefix}:{name}", *args, **kwargs)
-
-    def suggest_categorical(self, name: str, choices):
-        return self._trial.suggest_categorical(f"{self._prefix}:{name}", choices)
-
-
-class Objective:
+class Objective(CrossValidation, RowSamples):
     """Scores one trial by cross-validation (or growing row samples); keeps the best trials' OOF predictions.
 
     ``schedule`` decides when row sampling replaces K-fold CV ("auto": :meth:`RowSchedule.from_env`;
     None: never);
-    ``n_jobs`` caps the threads of one fit (workers sharing a machine use 1 each);
+    ``n_jobs`` caps the threads of one fit (workers sharing a machine use 1 each; otherwise each
+    algorithm's thread policy decides);
     ``refit_members``: how many of the best trials the time kept for the refit must cover (an ensemble's).
     """
 
@@ -123,16 +87,17 @@ class Objective:
     def tree_matrix(self) -> np.ndarray:
         """The tree-style features of all training rows, computed once.
 
-        The tree preprocessing (ordinal codes, date parts) learns nothing from
-        the target, so fitting it once on all training rows leaks nothing into
-        the CV folds and saves re-encoding per fold and trial. Large tables get
-        float32 codes computed per distinct value (:func:`automl.sampling.tree_matrix`).
+        The tree preprocessing (:data:`automl.algorithms.TREE`: ordinal codes, date parts)
+        is encoded once (``Preprocessing.encode_once``): it learns nothing from the target,
+        so fitting it on all training rows leaks nothing into the CV folds and saves
+        re-encoding per fold and trial. Large tables get float32 codes computed per
+        distinct value (:func:`automl.search.tree_matrix`).
         """
         if self._tree_matrix is None:
             if self.plan is not None:
                 self._tree_matrix = tree_matrix(self.space.X, self.space.schema, rows=self.plan.order)
             else:
-                pre = build_preprocessor(self.space.schema, "tree", self.space.task)
+                pre = TREE.preprocessor(self.space.schema, self.space.task)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     self._tree_matrix = pre.fit_transform(self.X_coerced)
@@ -150,118 +115,9 @@ class Objective:
         algo, params = self.params_for(trial)
         trial.set_user_attr("algorithm", algo.name)
         trial.set_user_attr("params", params)
-        with threadpool_limits(self.n_jobs) if self.n_jobs else nullcontext():
-            if self.plan is not None:
-                return self._on_samples(trial, algo, params)
-            return self._cross_validate(trial, algo, params)
-
-    def _cross_validate(self, trial: optuna.Trial, algo: Algorithm, params: dict) -> float:
-        task = self.space.task
-        oof = np.zeros((len(self.y), len(self.space.classes))) if task != "regression" else np.zeros(len(self.y))
-        scores, seconds = [], []
-        for k, (tr, va) in enumerate(self.folds):
-            try:
-                self._check_time(trial, algo, params, seconds)
-                pred, took = self._timed_fit_predict(trial, algo, params, tr, va)
-            except optuna.TrialPruned:
-                if not self._worth_keeping(trial, scores, seconds):
-                    raise
-                return self._partial_value(trial, algo, params, scores, seconds)
-            seconds.append(took)
-            oof[va] = pred
-            scores.append(self._score(self.y[va], pred))
-            trial.report(float(np.mean(scores)), k)
-            trial.set_user_attr("fold_scores", scores)
-            if trial.should_prune():
-                self._record_time(algo, params, seconds)
-                trial.set_user_attr("fit_time", float(np.sum(seconds)))
-                raise optuna.TrialPruned(f"pruned after fold {k + 1}")
-        self._record_time(algo, params, seconds)
-        mean = float(np.mean(scores))
-        trial.set_user_attr("cv_std", float(np.std(scores)))
-        trial.set_user_attr("fit_time", float(np.sum(seconds)))
-        trial.set_user_attr("fold_seconds", float(np.mean(seconds)))
-        self._keep_oof(trial.number, mean, oof, algo.name, float(np.mean(seconds)))
-        return mean
-
-    def _worth_keeping(self, trial: optuna.Trial, scores: list[float], seconds: list[float]) -> bool:
-        """A trial the time budget stopped after two or more folds, better than every complete trial so far,
-        whose refit still fits in the budget: its partial mean is kept instead of throwing the work away."""
-        if len(scores) < 2 or self.should_stop():
-            return False
-        refit = self.budget.refit_estimate(float(np.mean(seconds)), self.space.cv_folds, len(self.y))
-        if refit > self.budget.remaining():
-            return False
-        try:
-            best = trial.study.best_value
-        except ValueError:  # no complete trial yet
-            return True
-        mean = float(np.mean(scores))
-        return mean > best if self.space.metric.greater_is_better else mean < best
-
-    def _partial_value(self, trial: optuna.Trial, algo: Algorithm, params: dict, scores: list[float],
-                       seconds: list[float]) -> float:
-        """The mean of the folds done, flagged in the leaderboard; no OOF predictions (they are incomplete)."""
-        self._record_time(algo, params, seconds)
-        trial.set_user_attr("stopped", f"time budget: scored on {len(scores)} of {len(self.folds)} folds")
-        trial.set_user_attr("cv_std", float(np.std(scores)))
-        trial.set_user_attr("fit_time", float(np.sum(seconds)))
-        trial.set_user_attr("fold_seconds", float(np.mean(seconds)))
-        return float(np.mean(scores))
-
-    def _on_samples(self, trial: optuna.Trial, algo: Algorithm, params: dict) -> float:
-        """Successive halving on rows: fit on each sample in turn, stop when the pruner says so.
-
-        The value is the score of the fit on the whole pool, so completed trials compare fairly;
-        a promising trial that the time budget stops before the whole pool keeps the score of
-        its last sample (a pessimistic estimate) rather than being thrown away.
-        """
-        plan, va = self.plan, self.plan.validation
-        scores: list[float] = []
-        seconds: list[float] = []
-        trial.set_user_attr("sample_schedule", [plan.rungs[0], plan.eta])
-        for k, rows in enumerate(plan.rungs):
-            expected = seconds[-1] * rows / plan.rungs[k - 1] if seconds else self._expected_fold_seconds(
-                algo, params) * rows / 1e5
-            # Completing on the whole pool may make this trial the best: its refit must fit too.
-            extra = self._extra_refit(expected, rows) if k == len(plan.rungs) - 1 else 0.0
-            try:
-                self._check_time(trial, algo, params, [], expected=expected + extra)
-                pred, took = self._timed_fit_predict(trial, algo, params, plan.sample(rows), va)
-            except optuna.TrialPruned:
-                done = plan.rungs[k - 1] if scores else 0
-                affordable = done and self._extra_refit(seconds[-1], done) <= self.budget.search_remaining()
-                if not affordable or self.should_stop():
-                    raise
-                trial.set_user_attr("stopped", f"time budget: scored on {done:,} rows")
-                return self._sampled_value(trial, algo, params, scores, seconds, done)
-            seconds.append(took)
-            scores.append(self._score(self.y[va], pred))
-            trial.set_user_attr("rows", rows)
-            trial.set_user_attr("sample_scores", [[r, s] for r, s in zip(plan.rungs, scores)])
-            trial.report(scores[-1], rows)
-            if k < len(plan.rungs) - 1 and trial.should_prune():
-                self._record_time(algo, params, [took * 1e5 / rows])
-                trial.set_user_attr("fit_time", float(np.sum(seconds)))
-                trial.set_user_attr("stopped", f"pruned on a sample of {rows:,} rows")
-                raise optuna.TrialPruned(f"pruned on a sample of {rows:,} rows")
-        return self._sampled_value(trial, algo, params, scores, seconds, plan.rungs[-1])
-
-    def _extra_refit(self, seconds: float, rows: int) -> float:
-        """How much the refit reserve would grow if a config fitting ``rows`` rows in ``seconds`` won."""
-        n_train, folds = len(self.y), self.space.cv_folds
-        refit = self.budget.refit_estimate(seconds * n_train * (folds - 1) / folds / rows, folds, n_train)
-        return max(refit - self.budget.refit_reserve_s, 0.0)
-
-    def _sampled_value(self, trial: optuna.Trial, algo: Algorithm, params: dict, scores: list[float],
-                       seconds: list[float], rows: int) -> float:
-        self._record_time(algo, params, [seconds[-1] * 1e5 / rows])
-        trial.set_user_attr("fit_time", float(np.sum(seconds)))
-        # What one CV fold of the usual kind would take: the refit reserve is computed from it.
-        n_train, folds = len(self.y), self.space.cv_folds
-        trial.set_user_attr("fold_seconds", float(seconds[-1] * n_train * (folds - 1) / folds / rows))
-        trial.set_user_attr("validation_rows", self.plan.n_val)
-        return scores[-1]
+        if self.plan is not None:
+            return self._on_samples(trial, algo, params)
+        return self._cross_validate(trial, algo, params)
 
     # -- pieces -------------------------------------------------------------
     def _timed_fit_predict(self, trial: optuna.Trial, algo: Algorithm, params: dict, tr,
@@ -276,23 +132,20 @@ class Objective:
 
     def _fit_predict(self, algo: Algorithm, params: dict, tr, va) -> np.ndarray:
         n_fit = len(range(len(self.y))[tr]) if isinstance(tr, slice) else len(tr)
-        est = algo.make(params, self.space.task, self.space.seed, n_rows=n_fit)
-        # Small fits run single-threaded (as the registry sets n_jobs=1 for them), for the OpenMP
-        # and BLAS pools too: on a busy machine their spinning threads cost many times the fit.
-        single = n_fit < SMALL_ROWS and not self.n_jobs
-        with warnings.catch_warnings(), threadpool_limits(1) if single else nullcontext():
+        est = algo.make(params, self.space.task, self.space.seed)
+        # The limit covers the preprocessing and the prediction too: idle pools' threads cost small fits most.
+        threads = algo.threads(n_fit, cap=self.n_jobs)
+        with warnings.catch_warnings(), limited_threads(est, threads):
             warnings.simplefilter("ignore")
-            if self.n_jobs and "n_jobs" in est.get_params():
-                est.set_params(n_jobs=self.n_jobs)
-            if algo.style == "tree":
+            if algo.preprocessing.encode_once:  # the tree encoding, shared by all trials
                 X = self.tree_matrix
-                fit_within(est, X[tr], self.y[tr], self.budget.search_remaining)
+                fit_within(algo, est, X[tr], self.y[tr], self.budget.search_remaining)
                 X_va = X[va]
             else:
                 frame = self._coerced_rows(max(tr.stop, va.stop)) if isinstance(tr, slice) else self.X_coerced
-                pre = build_preprocessor(self.space.schema, "linear", self.space.task, self.space.seed)
+                pre = algo.preprocessing.preprocessor(self.space.schema, self.space.task, self.space.seed)
                 X_tr = pre.fit_transform(frame.iloc[tr], self.y[tr])
-                fit_within(est, X_tr, self.y[tr], self.budget.search_remaining)
+                fit_within(algo, est, X_tr, self.y[tr], self.budget.search_remaining)
                 X_va = pre.transform(frame.iloc[va])
             if self.space.task == "regression":
                 return est.predict(X_va)
@@ -326,7 +179,7 @@ class Objective:
         """
         seen = self.fold_seconds.get(algo.name)
         if seen:
-            return float(np.median(seen)) * _size(params)
+            return float(np.median(seen)) * _size(algo, params)
         others = [t for times in self.fold_seconds.values() for t in times]
         return float(min(others)) if others else 0.0
 
@@ -339,7 +192,7 @@ class Objective:
 
     def _record_time(self, algo: Algorithm, params: dict, seconds: list[float]) -> None:
         if seconds:
-            self.fold_seconds.setdefault(algo.name, []).append(float(np.mean(seconds)) / _size(params))
+            self.fold_seconds.setdefault(algo.name, []).append(float(np.mean(seconds)) / _size(algo, params))
 
     def _keep_oof(self, number: int, score: float, oof: np.ndarray, algorithm: str, fold_seconds: float) -> None:
         """Keep the best trials' OOF predictions, and always each algorithm's best.
@@ -364,9 +217,10 @@ class Objective:
         self.budget.reserve_for_refit(sum(self.oof_fold_seconds[n] for n in best), self.space.cv_folds, len(self.y))
 
 
-def _size(params: dict) -> float:
-    """A relative cost of a config, so one fold time predicts another's."""
-    return max(float(params.get("n_estimators", params.get("max_iter", 100))), 1.0) / 100.0
+def _size(algo: Algorithm, params: dict) -> float:
+    """A relative cost of a config (its iterations per 100), so one fold time predicts another's."""
+    iterations = params.get(algo.iterations, 100) if algo.iterations else 100
+    return max(float(iterations), 1.0) / 100.0
 
 
 def _aligned_proba(est, X, classes: list) -> np.ndarray:
@@ -379,31 +233,3 @@ def _aligned_proba(est, X, classes: list) -> np.ndarray:
     for j, c in enumerate(fitted):
         out[:, list(classes).index(c)] = proba[:, j]
     return out
-
-
-def enqueue_defaults(study: optuna.Study, algorithms: list[Algorithm]) -> int:
-    """Queue every algorithm's known-good configs, best bets first; returns how many.
-
-    Only the process that creates the study calls this; workers joining it never do.
-    """
-    n = 0
-    for algo in algorithms:
-        for i in range(len(algo.defaults)):
-            study.enqueue_trial({"algorithm": algo.name}, user_attrs={"default": i})
-            n += 1
-    return n
-
-
-def record_failures(objective: Objective, worker: str | None = None) -> Callable[[optuna.Trial], float]:
-    """Run ``objective``; a failing config becomes a failed trial with its error, not a failed search."""
-    def run(trial: optuna.Trial) -> float:
-        if worker:
-            trial.set_user_attr("worker", worker)
-        try:
-            return objective(trial)
-        except optuna.TrialPruned:
-            raise
-        except Exception as err:
-            trial.set_user_attr("error", f"{type(err).__name__}: {err}"[:500])
-            raise
-    return run

@@ -31,8 +31,10 @@ from automl.errors import AutoMLError, ExperimentNotFound
 from automl.experiment import Experiment, Workspace
 from automl.metrics import get_metric
 from automl.search._budget import Budget
-from automl.search._objective import Objective, SearchSpace, record_failures, study_strategies
-from automl.search._storage import open_storage, started_trials
+from automl.search._objective import Objective
+from automl.search._space import SearchSpace
+from automl.search._storage import open_storage, started_trials, study_strategies
+from automl.search._study import record_failures
 
 SETUP_ATTR = "automl_setup"  # study user attr with what a worker needs when it cannot see the folder
 SETUP_KEYS = ("target", "task", "metric", "schema", "classes", "positive_class", "config", "rows",

@@ -20,7 +20,6 @@ from sklearn.preprocessing import FunctionTransformer
 
 import automl
 from automl.algorithms import ALGORITHMS
-from automl.deploy import KNOWN_UNSUPPORTED
 from automl.deploy import _export as export
 from automl.deploy._input_check import check_rows
 from automl.errors import AutoMLError, DataError
@@ -32,8 +31,8 @@ WINE = ROOT / "tests" / "fixtures" / "wine-quality.csv"
 CAR = ROOT / "automl" / "data" / "samples" / "car-evaluation.csv"
 
 
-def _supported(name: str) -> bool:
-    return ALGORITHMS[name].onnx and name not in KNOWN_UNSUPPORTED
+def _supported(name: str, task: str) -> bool:
+    return ALGORITHMS[name].converts(task)  # the registry's declaration, with its reason when False
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +90,8 @@ def test_three_formats_agree_per_algorithm(name, fitted):
         else:
             np.testing.assert_allclose(skops_model.predict_proba(rows), model.predict_proba(rows), atol=1e-12)
     ok, why = export.onnx_support(exp)
-    if not _supported(name):
-        assert not ok and why
+    if not _supported(name, exp.task):
+        assert not ok and algo.onnx_reason in why  # the reason the registry gives
         with pytest.raises(AutoMLError, match="ONNX"):
             export.export_onnx(exp)
         assert not exp.file("export/model.onnx").exists()

@@ -245,3 +245,16 @@ def test_the_ensemble_is_trimmed_to_the_refit_time_left(seconds_left, members):
         assert model.predict_proba(objective.space.X.head(5)).shape == (5, 2)
     else:
         assert model is None and info is None and "would need" in note
+
+
+def test_the_refit_gets_the_threads_the_search_gave():
+    """One thread policy in the registry: a small table is refit single-threaded, as its folds were fitted."""
+    from automl.final import fit_final
+
+    objective = _credit_objective()
+    space = objective.space
+    for name in ("random_forest", "logistic_regression"):
+        model = fit_final(space, objective, name, dict(ALGORITHMS[name].defaults[0]), space.X, space.y)
+        assert ALGORITHMS[name].threads(len(space.y)) == 1
+        assert model[-1].get_params().get("n_jobs", 1) == 1
+        assert model.predict_proba(space.X.head(3)).shape == (3, 2)

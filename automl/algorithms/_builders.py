@@ -1,0 +1,102 @@
+"""Estimator builders: ``(params, task, seed) -> estimator``, one per registry entry, libraries imported lazily."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sklearn.base import BaseEstimator
+
+from automl.algorithms._algorithm import N_JOBS, REGRESSION
+from automl.algorithms._fit import TimeUp
+
+
+def lgbm(params: dict, task: str, seed: int) -> BaseEstimator:
+    import lightgbm as lgb
+
+    cls = lgb.LGBMRegressor if task == REGRESSION else lgb.LGBMClassifier
+    if params.get("subsample", 1.0) < 1.0:
+        params.setdefault("subsample_freq", 1)
+    if task == REGRESSION:
+        params.pop("class_weight", None)
+    return cls(random_state=seed, n_jobs=N_JOBS, verbose=-1, **params)
+
+
+def lgbm_deadline(time_left: Callable[[], float]) -> dict[str, Any]:
+    """``fit`` keyword arguments: a callback that raises :class:`TimeUp` after the iteration that ran out."""
+    def callback(env) -> None:
+        if time_left() < 0:
+            raise TimeUp()
+    callback.order = 100  # type: ignore[attr-defined]
+    return {"callbacks": [callback]}
+
+
+def hgb(params: dict, task: str, seed: int) -> BaseEstimator:
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    if task == REGRESSION:
+        params.pop("class_weight", None)
+        return HistGradientBoostingRegressor(random_state=seed, **params)
+    return HistGradientBoostingClassifier(random_state=seed, **params)
+
+
+def forest(kind: str) -> Callable[[dict, str, int], BaseEstimator]:
+    def build(params: dict, task: str, seed: int) -> BaseEstimator:
+        from sklearn import ensemble
+
+        name = f"{kind}{'Regressor' if task == REGRESSION else 'Classifier'}"
+        if task == REGRESSION:
+            params.pop("class_weight", None)
+        return getattr(ensemble, name)(random_state=seed, n_jobs=N_JOBS, **params)
+    return build
+
+
+def logistic(params: dict, task: str, seed: int) -> BaseEstimator:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=2000, random_state=seed, **params)
+
+
+def ridge(params: dict, task: str, seed: int) -> BaseEstimator:
+    from sklearn.linear_model import Ridge
+
+    return Ridge(random_state=seed, **params)
+
+
+def elastic_net(params: dict, task: str, seed: int) -> BaseEstimator:
+    from sklearn.linear_model import ElasticNet
+
+    return ElasticNet(random_state=seed, max_iter=5000, **params)
+
+
+def knn(params: dict, task: str, seed: int) -> BaseEstimator:
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
+    cls = KNeighborsRegressor if task == REGRESSION else KNeighborsClassifier
+    return cls(n_jobs=N_JOBS, **params)
+
+
+def svm(params: dict, task: str, seed: int) -> BaseEstimator:
+    from sklearn.svm import SVC, SVR
+
+    if task == REGRESSION:
+        params.pop("class_weight", None)
+        return SVR(**params)
+    return SVC(probability=True, random_state=seed, **params)
+
+
+def mlp(params: dict, task: str, seed: int) -> BaseEstimator:
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    width, depth = params.pop("width"), params.pop("depth")
+    params.setdefault("max_iter", 300)  # epochs: the registry's iteration parameter
+    params.setdefault("early_stopping", True)
+    cls = MLPRegressor if task == REGRESSION else MLPClassifier
+    est = cls(hidden_layer_sizes=(width,) * depth, random_state=seed, **params)
+    if task == REGRESSION:
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.preprocessing import StandardScaler
+
+        # An unscaled target (prices in the 100,000s) keeps the network from converging for hundreds of epochs.
+        return TransformedTargetRegressor(regressor=est, transformer=StandardScaler())
+    return est
