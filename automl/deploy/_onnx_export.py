@@ -21,7 +21,7 @@ import pandas as pd
 from automl.data import DATETIME, Schema
 from automl.deploy._onnx_convert import MISSING_STRING, convert_pipeline
 from automl.errors import AutoMLError
-from automl.experiment import Experiment, atomic_write_bytes
+from automl.experiment import Experiment, atomic_write_bytes, model_fingerprint  # _export imports it from here too
 
 ONNX_FILE = "export/model.onnx"
 STATUS_FILE = "export/onnx.json"
@@ -33,28 +33,21 @@ KNOWN_UNSUPPORTED = {
 }
 
 
-def model_fingerprint(experiment: Experiment) -> str:
-    """Changes whenever model.joblib is rewritten (refit, new threshold): cached exports then go stale."""
-    stat = experiment.file("model.joblib").stat()
-    return f"{stat.st_size}-{stat.st_mtime_ns}"
-
-
 def onnx_support(experiment: Experiment) -> tuple[bool, str]:
     """Whether this experiment's model can be exported to ONNX, and why not when it can't."""
     from automl.algorithms import ALGORITHMS
     from automl.evaluation import base_model
 
-    if not experiment.file("model.joblib").exists():
+    if not experiment.has_model:
         return False, "the experiment has no model yet"
-    meta = experiment.meta
-    model_info = meta.get("model") or {}
-    if model_info.get("kind") == "ensemble":
+    record = experiment.record
+    if record.model is not None and record.model.is_ensemble:
         return False, ("the model is an ensemble of several pipelines; ONNX export covers single pipelines "
                        "(train again with ensembling off to get an ONNX file)")
     dates = [c.name for c in experiment.schema.columns if c.kind == DATETIME]
     if dates:
         return False, f"date column(s) {', '.join(dates)}: ONNX has no date parsing, so they can't be inputs"
-    algo = model_info.get("algorithm") or (meta.get("best") or {}).get("algorithm")
+    algo = (record.model.algorithm if record.model else None) or (record.best.algorithm if record.best else None)
     if algo in KNOWN_UNSUPPORTED:
         return False, KNOWN_UNSUPPORTED[algo]
     if algo in ALGORITHMS and not ALGORITHMS[algo].onnx:
@@ -110,7 +103,7 @@ def _convert(experiment: Experiment):
 
     from automl.evaluation import ThresholdClassifier
 
-    model, schema, meta = experiment.load_model(), experiment.schema, experiment.meta
+    model, schema, record = experiment.load_model(), experiment.schema, experiment.record
     pipeline = model.estimator_ if isinstance(model, ThresholdClassifier) else model
     coercer = pipeline.steps[0][1]
     numeric, strings = list(coercer.numeric or []), list(coercer.categorical or [])
@@ -123,7 +116,7 @@ def _convert(experiment: Experiment):
     info = {"automl.experiment": experiment.id, "automl.task": experiment.task, "automl.target": experiment.target,
             "automl.classes": json.dumps(list(experiment.classes), default=str), "automl.inputs": json.dumps(inputs),
             "automl.schema": json.dumps(schema.to_dict(), default=str),
-            "automl.threshold": json.dumps(meta.get("threshold"))}
+            "automl.threshold": json.dumps(record.threshold)}
     onnx.helper.set_model_props(proto, info)
     return proto
 
