@@ -111,14 +111,14 @@ def fit(data: str | os.PathLike | bytes | pd.DataFrame, target: str, *, workspac
 def resume(exp: Experiment, *, time_budget: float | None = None, trials: int | None = None,
            progress: Progress | None = None) -> Experiment:
     """Continue a cancelled or interrupted experiment's study for another budget."""
-    meta = exp.meta
-    config = FitConfig(**{**meta["config"], "time_budget": time_budget, "trials": trials})
+    record = exp.record
+    config = FitConfig(**{**record.config.to_dict(), "time_budget": time_budget, "trials": trials})
     budget = Budget(config.time_budget)
     exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config), error=None)
     try:
         train = exp.read_frame(ex.TRAIN)
         hold = exp.read_frame(ex.HOLDOUT)[list(train.columns)]
-        dataset = prepare_dataset(pd.concat([train, hold]), config.target, task=meta["task"],
+        dataset = prepare_dataset(pd.concat([train, hold]), config.target, task=record.task,
                                   cv_folds=config.cv_folds or 2, exclude=tuple(config.exclude))
         optuna.storages.fail_stale_trials(optuna.load_study(study_name=exp.id, storage=exp.storage_url))
         return _search_and_finish(exp, dataset, train, hold, config, budget, progress, fresh=False)
@@ -200,7 +200,7 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
                trial_budget=config.trials, study_name=exp.id)
     from automl.search import publish_setup, stop_at_trial_budget
 
-    publish_setup(study, exp.meta)
+    publish_setup(study, exp.record.to_dict())
     # A resumed study's trial budget comes on top of the trials it already ran.
     already = sum(t.state != optuna.trial.TrialState.WAITING for t in study.get_trials(deepcopy=False))
     reporter = _Reporter(exp, budget, config, progress, metric.greater_is_better)
@@ -275,7 +275,7 @@ def _best_number(study: optuna.Study) -> int | None:
 
 
 def _rows(exp: Experiment) -> int:
-    return int((exp.meta.get("rows") or {}).get("train", 0))
+    return int(exp.record.rows.train or 0)
 
 
 def _record_failure(exp: Experiment, err: BaseException) -> None:

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, seconds in render(exp.id, workspace).items():
         note(label, f"{seconds:.2f} s" + (" (target < 1.5 s)" if "first" in label else ""))
 
-    model_path = exp.file("model.joblib")
+    model_path = exp.model_path
     import joblib
 
     loads = [timed(lambda: joblib.load(model_path))[0] for _ in range(5)]

@@ -41,7 +41,8 @@ def eval_figures(exp_id: str, version: float) -> dict[str, Any]:
 def study_figures(exp_id: str, version: float) -> tuple[dict[str, Any], dict[str, str]]:
     exp = _exp(exp_id)
     study = optuna.load_study(study_name=exp.id, storage=exp.storage_url)
-    return search_figures(study, exp.meta.get("metric_greater_is_better"), f"CV {exp.meta.get('metric')}")
+    record = exp.record
+    return search_figures(study, record.metric_greater_is_better, f"CV {record.metric}")
 
 
 @st.cache_data(max_entries=32)
@@ -52,7 +53,7 @@ def trials(exp_id: str, version: float) -> pd.DataFrame:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def model_bytes(exp_id: str, version: float) -> bytes:
-    return _exp(exp_id).file("model.joblib").read_bytes()
+    return _exp(exp_id).model_path.read_bytes()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from automl.experiment import Experiment
+from automl.experiment import FINISHED, Experiment, ExperimentMeta
 from dashboard import state
 
 STATUS_ICON = {"completed": ":material/check_circle:", "running": ":material/autorenew:",
@@ -16,19 +16,19 @@ def share_link(exp: Experiment) -> str:
     return f"{base}?{state.EXPERIMENT_PARAM}={exp.id}"
 
 
-def experiment_header(exp: Experiment) -> dict:
-    """Title, status and a copyable link that opens this very page on this experiment."""
-    meta = exp.meta
+def experiment_header(exp: Experiment) -> ExperimentMeta:
+    """Title, status and a copyable link that opens this very page on this experiment; returns its record."""
+    record = exp.record
     status = exp.status
     left, right = st.columns([3, 2])
     with left:
-        st.subheader(meta.get("name", exp.id))
-        st.caption(f"{STATUS_ICON.get(status, '')} **{status}** · {meta.get('task', '?')} · target "
-                   f"`{meta.get('target', '?')}` · metric `{meta.get('metric', '?')}` · id `{exp.id}`")
+        st.subheader(record.display_name or exp.id)
+        st.caption(f"{STATUS_ICON.get(status, '')} **{status}** · {record.task or '?'} · target "
+                   f"`{record.target or '?'}` · metric `{record.metric or '?'}` · id `{exp.id}`")
     with right:
         st.text_input("Share this experiment (copy the link)", value=share_link(exp), key=f"link_{exp.id}",
                       help="Anyone who can reach this server opens exactly this experiment with the link.")
-    return meta
+    return record
 
 
 def pick_experiment(label: str = "Experiment", only_finished: bool = True) -> Experiment | None:
@@ -71,8 +71,6 @@ def show_error(err: Exception) -> None:
 
 def require_model(exp: Experiment, what: str) -> None:
     """Stop the page with a word of why when the experiment has no trained model yet."""
-    from automl.experiment import FINISHED
-
-    if exp.status not in FINISHED or not exp.file("model.joblib").exists():
+    if exp.status not in FINISHED or not exp.has_model:
         st.info(f"{what} need a trained model: wait for the search to finish, or pick another experiment.")
         st.stop()

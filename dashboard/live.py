@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from automl import runner
-from automl.experiment import FINISHED
+from automl.experiment import FINISHED, ExperimentMeta
 from automl.plots.search import history_figure
 from automl.search import leaderboard, load_trials
 from dashboard import state
@@ -20,9 +20,9 @@ def live_progress(exp_id: str) -> None:
 
     exp = state.workspace().get(exp_id)
     experiment_header(exp)
-    meta, progress, status = exp.meta, exp.progress, exp.status
+    record, progress, status = exp.record, exp.progress, exp.status
     if status in FINISHED:
-        _finished(exp, meta, status)
+        _finished(exp, record, status)
         return
     budget, elapsed = progress.get("budget_s"), progress.get("elapsed_s", 0.0)
     trial_budget = progress.get("trial_budget")
@@ -36,32 +36,32 @@ def live_progress(exp_id: str) -> None:
     c2.metric("Pruned", progress.get("pruned", 0))
     c3.metric("Failed", progress.get("fail", 0))
     best = progress.get("best_score")
-    c4.metric(f"Best {meta.get('metric', 'score')}", "—" if best is None else f"{best:.4f}",
+    c4.metric(f"Best {record.metric or 'score'}", "—" if best is None else f"{best:.4f}",
               help=progress.get("best_algorithm"))
     if st.button("Cancel", icon=":material/stop_circle:", key=f"cancel_{exp_id}",
                  help="Stops after the current fold and keeps the best model found so far."):
         runner.cancel(exp)
         st.toast("Cancelling: the search stops after the current fold.")
-    trials = load_trials(exp.storage_url, exp.id) if meta.get("metric") else pd.DataFrame()
+    trials = load_trials(exp.storage_url, exp.id) if record.metric else pd.DataFrame()
     if len(trials):
-        greater = meta.get("metric_greater_is_better", True)
+        greater = record.greater_is_better
         board = leaderboard(trials, greater, top=10)
         st.dataframe(board[["rank", "trial", "label", "score", "cv_std", "fit_time_s", "params"]],
                      hide_index=True, width="stretch")
-        st.plotly_chart(history_figure(trials.to_dict("records"), greater, f"CV {meta['metric']}"), width="stretch",
+        st.plotly_chart(history_figure(trials.to_dict("records"), greater, f"CV {record.metric}"), width="stretch",
                         key=f"hist_{exp_id}")
 
 
-def _finished(exp, meta: dict, status: str) -> None:
+def _finished(exp, record: ExperimentMeta, status: str) -> None:
     from dashboard.navigation import RESULTS
 
     if status == "failed":
-        st.error(f"The search failed: {meta.get('error', 'the worker stopped unexpectedly')}")
+        st.error(f"The search failed: {record.error or 'the worker stopped unexpectedly'}")
         return
-    best = meta.get("holdout", {}).get(meta.get("metric", ""), None)
-    text = f"Search {status}: {meta.get('timing', {}).get('trials', 0)} trials"
+    best = record.headline_score
+    text = f"Search {status}: {record.timing.trials or 0} trials"
     if best is not None:
-        text += f"; held-out {meta['metric']} {best:.4f}"
+        text += f"; held-out {record.metric} {best:.4f}"
     (st.success if status == "completed" else st.warning)(text)
     st.page_link(RESULTS, label="See the results", icon=":material/leaderboard:",
                  query_params={state.EXPERIMENT_PARAM: exp.id})

@@ -14,7 +14,7 @@ import streamlit as st
 
 from automl.data import read_table
 from automl.errors import AutoMLError
-from automl.experiment import Experiment, Workspace
+from automl.experiment import META, Experiment, Workspace
 
 EXPERIMENT_PARAM = "experiment"
 SESSION_EXPERIMENT = "current_experiment"
@@ -82,4 +82,4 @@ def current_experiment() -> Experiment | None:
 
 def meta_version(exp: Experiment) -> float:
     """Changes whenever experiment.json is rewritten: a cache key for anything derived from it."""
-    return exp.file("experiment.json").stat().st_mtime_ns
+    return exp.file(META).stat().st_mtime_ns

@@ -11,6 +11,7 @@ import pandas as pd
 from automl.algorithms import ALGORITHMS
 from automl.api import fit
 from automl.cli._common import add_workspace, print_table, progress_line
+from automl.experiment import Workspace, model_summary
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,8 +43,6 @@ def run(args: argparse.Namespace) -> int:
         if not quiet:
             print(progress_line(info, metric_name), end="", file=sys.stderr, flush=True)
 
-    from automl.experiment import Workspace
-
     exp = Workspace(args.workspace).create(name=args.name)
     print(f"Experiment {exp.id} in {exp.path} (workers: automl worker {exp.id} --storage …)", file=sys.stderr)
     fit(args.data, args.target, workspace=args.workspace, name=args.name, progress=show, experiment=exp,
@@ -53,36 +52,25 @@ def run(args: argparse.Namespace) -> int:
               ensemble=not args.no_ensemble, exclude=[c for c in args.exclude.split(",") if c],
               storage=args.storage)
     print(file=sys.stderr)
-    meta = exp.meta
     if args.json:
-        print(json.dumps(meta, indent=2, default=str))
+        print(json.dumps(exp.record.to_dict(), indent=2, default=str))
         return 0
-    for note in meta.get("notes") or []:
+    record = exp.record
+    for note in record.notes:
         print(f"note: {note}")
-    if meta["leaderboard"]:
-        print(f"\nLeaderboard (CV {meta['metric']}, {meta['config']['cv_folds']} folds):")
-        board = pd.DataFrame(meta["leaderboard"])[["rank", "trial", "label", "score", "cv_std", "fit_time_s",
-                                                    "params"]]
+    if record.leaderboard:
+        print(f"\nLeaderboard (CV {record.metric}, {record.config.cv_folds} folds):")
+        board = pd.DataFrame(record.leaderboard_records())[["rank", "trial", "label", "score", "cv_std",
+                                                            "fit_time_s", "params"]]
         print_table(board.round(4), max_rows=10)
-    model = meta["model"]
-    if model["kind"] == "ensemble":
-        members = ", ".join(f"{m['algorithm']}#{m['trial']}×{m['weight']:.2f}" for m in model["ensemble"]["members"])
-        print(f"\nFinal model: ensemble of {members} (OOF {model['ensemble']['oof_score']:.4f} vs best single "
-              f"{model['ensemble']['best_single_oof']:.4f})")
-    else:
-        trial = meta['best']['trial']
-        which = f" (trial {trial})" if trial is not None else " (defaults, no search)"
-        print(f"\nFinal model: {meta['best']['label']}" + which)
-        if model.get("ensemble_note"):
-            print(f"  no ensemble: {model['ensemble_note']}")
-    print(f"\nHeld-out metrics ({meta['rows']['holdout']} rows never seen by the search):")
-    for name, value in meta["holdout"].items():
+    print(f"\nFinal model: {model_summary(record).text()}")
+    print(f"\nHeld-out metrics ({record.rows.holdout} rows never seen by the search):")
+    for name, value in record.holdout.items():
         print(f"  {name:<18} {'n/a' if value is None else f'{value:.4f}'}")
-    timing = meta["timing"]
-    print(f"\n{timing['trials']} trials ({timing.get('trials_pruned', 0)} pruned) in {timing['elapsed_s']:.1f}s"
-          + (f" of a {timing['budget_s']:.0f}s budget" if timing.get("budget_s") else ""))
-    if meta.get("left_out"):
-        for name, why in meta["left_out"].items():
-            print(f"  left out {name}: {why}")
-    print(f"Experiment {exp.id} ({meta['status']}) in {exp.path}")
+    timing = record.timing
+    print(f"\n{timing.trials} trials ({timing.trials_pruned or 0} pruned) in {timing.elapsed_s:.1f}s"
+          + (f" of a {timing.budget_s:.0f}s budget" if timing.budget_s else ""))
+    for name, why in record.left_out.items():
+        print(f"  left out {name}: {why}")
+    print(f"Experiment {exp.id} ({record.status}) in {exp.path}")
     return 0

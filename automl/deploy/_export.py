@@ -22,7 +22,7 @@ from typing import Any
 from automl.deploy._model_card import model_card, model_card_markdown
 from automl.deploy._onnx_export import OnnxModel, export_onnx, model_fingerprint, onnx_predict, onnx_support  # noqa: F401
 from automl.errors import AutoMLError
-from automl.experiment import Experiment, atomic_write_with
+from automl.experiment import MODEL, Experiment, atomic_write_with
 
 __all__ = ["FORMATS", "TRUSTED_TYPES", "bundle", "export_onnx", "export_skops", "load_model",
            "load_skops", "model_card", "model_card_markdown", "onnx_predict", "onnx_support", "untrusted_types"]
@@ -115,7 +115,7 @@ def load_model(path: str | Path) -> Any:
 def export_path(experiment: Experiment, fmt: str) -> Path:
     """The file of format ``fmt`` for this experiment, exporting it first if needed."""
     if fmt == "joblib":
-        path = experiment.file("model.joblib")
+        path = experiment.model_path
         if not path.exists():
             raise AutoMLError(f"Experiment {experiment.id} has no model yet.", "Wait for the search to finish.")
         return path
@@ -161,7 +161,7 @@ def readme(experiment: Experiment, included: list[str], skipped: dict[str, str])
            f"Predicts `{experiment.target}` ({task}) from the columns: {cols}.",
            "Every file predicts on raw rows: a table with the training columns (extra columns are ignored).",
            "See model_card.md for the columns, their types and allowed values, scores and limits.", ""]
-    if "model.joblib" in included:
+    if MODEL in included:
         out += ["## model.joblib (scikit-learn Pipeline)", "", "```python", "import joblib, pandas as pd",
                 "model = joblib.load('model.joblib')  # a pickle: only load files you trust",
                 "model.predict(pd.read_csv('rows.csv'))" + ("  # and model.predict_proba(...)" if classes else ""),

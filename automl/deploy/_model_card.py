@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from automl.data import USABLE_KINDS
-from automl.experiment import Experiment
+from automl.experiment import Experiment, model_summary
 
 SMALL_DATA_ROWS = 1000
 IMBALANCE_SHARE = 0.2  # a class below this share of training rows gets a warning
@@ -22,26 +22,24 @@ CATEGORIES_SHOWN = 30
 
 def model_card(experiment: Experiment) -> dict[str, Any]:
     """The card as a JSON-ready dict (see :func:`model_card_markdown` for the readable form)."""
-    meta, schema = experiment.meta, experiment.schema
-    model = meta.get("model") or {}
-    best = meta.get("best") or {}
+    record, schema = experiment.record, experiment.schema
+    summary = model_summary(record)
+    members = [{"trial": m.trial, "algorithm": m.algorithm, "label": m.label, "weight": m.weight}
+               for m in summary.members]
     return {
-        "experiment": {"id": experiment.id, "name": meta.get("name")},
-        "model": {"kind": model.get("kind", "single"), "algorithm": model.get("algorithm", best.get("algorithm")),
-                  "label": "Ensemble" if model.get("kind") == "ensemble" else best.get("label"),
-                  "members": (model.get("ensemble") or {}).get("members"), "params": best.get("params"),
-                  "decision_threshold": meta.get("threshold")},
-        "task": meta.get("task"), "target": meta.get("target"), "classes": meta.get("classes") or [],
-        "positive_class": meta.get("positive_class"), "metric": meta.get("metric"),
-        "data": {"rows": meta.get("rows"), "columns": [_column(c) for c in schema.columns]},
+        "experiment": {"id": experiment.id, "name": record.name},
+        "model": {"kind": "ensemble" if summary.is_ensemble else "single", "algorithm": summary.algorithm,
+                  "label": summary.label, "description": summary.text(), "members": members or None,
+                  "params": record.best.params if record.best else None, "decision_threshold": record.threshold},
+        "task": record.task, "target": record.target, "classes": list(record.classes),
+        "positive_class": record.positive_class, "metric": record.metric,
+        "data": {"rows": record.rows.to_dict() or None, "columns": [_column(c) for c in schema.columns]},
         "performance": _performance(experiment),
-        "training": {"created": meta.get("created"), "finished": meta.get("finished"),
-                     "elapsed_s": (meta.get("timing") or {}).get("elapsed_s"),
-                     "trials": (meta.get("timing") or {}).get("trials"),
-                     "cv_folds": (meta.get("config") or {}).get("cv_folds")},
-        "versions": meta.get("versions") or {},
+        "training": {"created": record.created, "finished": record.finished, "elapsed_s": record.timing.elapsed_s,
+                     "trials": record.timing.trials, "cv_folds": record.config.cv_folds},
+        "versions": dict(record.versions),
         "top_features": _top_features(experiment),
-        "intended_use": (f"Predict '{meta.get('target')}' ({meta.get('task')}) for new rows that look like the "
+        "intended_use": (f"Predict '{record.target}' ({record.task}) for new rows that look like the "
                          "training table: the same columns, the same meaning, values in the training ranges. "
                          "It supports decisions; it does not replace a person's review."),
         "limitations": limitations(experiment),
@@ -62,10 +60,10 @@ def _column(col) -> dict[str, Any]:
 
 
 def _performance(experiment: Experiment) -> dict[str, Any]:
-    meta = experiment.meta
-    best = meta.get("best") or {}
-    out = {"holdout": meta.get("holdout") or {}, "headline": meta.get("metric"), "interval": None,
-           "cv_score": best.get("cv_score"), "cv_std": best.get("cv_std")}
+    record = experiment.record
+    best = record.best
+    out = {"holdout": dict(record.holdout), "headline": record.metric, "interval": None,
+           "cv_score": best.cv_score if best else None, "cv_std": best.cv_std if best else None}
     try:
         from automl.evaluation import evaluate_experiment
 
@@ -94,14 +92,14 @@ def _top_features(experiment: Experiment, top: int = 10) -> list[dict[str, Any]]
 
 def limitations(experiment: Experiment) -> list[str]:
     """Plain-language limits: left-out algorithms, dropped columns, imbalance, small data, fairness gaps."""
-    meta, schema = experiment.meta, experiment.schema
+    record, schema = experiment.record, experiment.schema
     out = []
-    for name, why in (meta.get("left_out") or {}).items():
+    for name, why in record.left_out.items():
         out.append(f"Algorithm {name} was not tried: {why}.")
     for col in schema.columns:
         if col.kind not in USABLE_KINDS:
             out.append(f"Column '{col.name}' is not used ({col.kind}: {col.reason or 'not a feature'}).")
-    rows = (meta.get("rows") or {}).get("train") or schema.n_rows
+    rows = record.rows.train or schema.n_rows
     if rows and rows < SMALL_DATA_ROWS:
         out.append(f"Small training table ({rows} rows): scores can move a lot on new data; "
                    "the interval above shows how much.")
@@ -141,11 +139,11 @@ def _fairness(experiment: Experiment) -> list[str]:
 def model_card_markdown(card: dict[str, Any]) -> str:
     """The card as Markdown, for the bundle, the report and the dashboard."""
     m, perf = card["model"], card["performance"]
-    title = m.get("label") or m.get("algorithm")
+    title = m.get("description") or m.get("label") or m.get("algorithm")
     lines = [f"# Model card: {card['experiment'].get('name')} ({card['experiment']['id']})", "",
              f"- **Task:** {card['task']} - predicts `{card['target']}`"
              + (f" (classes: {', '.join(map(str, card['classes']))})" if card["classes"] else ""),
-             f"- **Model:** {title}" + (f" of {len(m['members'])} pipelines" if m.get("members") else ""),
+             f"- **Model:** {title}",
              f"- **Trained:** {card['training'].get('finished') or card['training'].get('created')}"
              f" ({card['training'].get('trials')} trials, {card['training'].get('cv_folds')}-fold CV)"]
     if m.get("decision_threshold") is not None:

@@ -21,17 +21,11 @@ import pandas as pd
 from automl.data import DATETIME, Schema, canonical_categories, require_columns
 from automl.deploy._onnx_convert import MISSING_STRING, convert_pipeline
 from automl.errors import AutoMLError
-from automl.experiment import Experiment, atomic_write_bytes
+from automl.experiment import Experiment, atomic_write_bytes, model_fingerprint  # _export imports it from here too
 
 ONNX_FILE = "export/model.onnx"
 STATUS_FILE = "export/onnx.json"
 PROBA_TOL = 1e-4
-
-
-def model_fingerprint(experiment: Experiment) -> str:
-    """Changes whenever model.joblib is rewritten (refit, new threshold): cached exports then go stale."""
-    stat = experiment.file("model.joblib").stat()
-    return f"{stat.st_size}-{stat.st_mtime_ns}"
 
 
 def onnx_support(experiment: Experiment) -> tuple[bool, str]:
@@ -39,17 +33,16 @@ def onnx_support(experiment: Experiment) -> tuple[bool, str]:
     from automl.algorithms import ALGORITHMS
     from automl.evaluation import base_model
 
-    if not experiment.file("model.joblib").exists():
+    if not experiment.has_model:
         return False, "the experiment has no model yet"
-    meta = experiment.meta
-    model_info = meta.get("model") or {}
-    if model_info.get("kind") == "ensemble":
+    record = experiment.record
+    if record.model is not None and record.model.is_ensemble:
         return False, ("the model is an ensemble of several pipelines; ONNX export covers single pipelines "
                        "(train again with ensembling off to get an ONNX file)")
     dates = [c.name for c in experiment.schema.columns if c.kind == DATETIME]
     if dates:
         return False, f"date column(s) {', '.join(dates)}: ONNX has no date parsing, so they can't be inputs"
-    algo = model_info.get("algorithm") or (meta.get("best") or {}).get("algorithm")
+    algo = (record.model.algorithm if record.model else None) or (record.best.algorithm if record.best else None)
     if algo in ALGORITHMS and not ALGORITHMS[algo].converts(experiment.task):  # the registry says which, and why
         return False, f"{ALGORITHMS[algo].label}: {ALGORITHMS[algo].onnx_reason}"
     model = base_model(experiment.load_model())
@@ -103,14 +96,14 @@ def _convert(experiment: Experiment):
 
     from automl.evaluation import ThresholdClassifier
 
-    model, meta = experiment.load_model(), experiment.meta
+    model, record = experiment.load_model(), experiment.record
     pipeline = model.estimator_ if isinstance(model, ThresholdClassifier) else model
     proto = pipeline_to_onnx(pipeline, experiment.schema, experiment.task, list(experiment.classes),
                              name=f"automl-{experiment.id}")
     if isinstance(model, ThresholdClassifier):
         _threshold_in_graph(proto, list(model.classes_), model.positive, float(model.threshold))
     info = {"automl.experiment": experiment.id, "automl.target": experiment.target,
-            "automl.threshold": json.dumps(meta.get("threshold"))}
+            "automl.threshold": json.dumps(record.threshold)}
     onnx.helper.set_model_props(proto, {**{p.key: p.value for p in proto.metadata_props}, **info})
     return proto
 

@@ -20,7 +20,7 @@ import pandas as pd
 from automl.data import CATEGORICAL, DATETIME, NUMERIC, ColumnInfo, Schema, proba_column
 from automl.deploy._input_check import check_rows
 from automl.errors import AutoMLError
-from automl.experiment import Experiment
+from automl.experiment import Experiment, model_fingerprint
 
 
 @dataclass
@@ -114,14 +114,13 @@ def predict_experiment(experiment: Experiment, frame: pd.DataFrame, log: bool = 
 
 def cached_model(experiment: Experiment) -> Any:
     """The experiment's model, loaded once per process while model.joblib is unchanged."""
-    path = experiment.file("model.joblib")
-    if not path.exists():
+    if not experiment.has_model:
         experiment.load_model()  # raises the AutoMLError that explains why there is no model
-    return _load_joblib(str(path), path.stat().st_mtime_ns)
+    return _load_joblib(str(experiment.model_path), model_fingerprint(experiment))
 
 
 @lru_cache(maxsize=4)
-def _load_joblib(path: str, mtime_ns: int) -> Any:
+def _load_joblib(path: str, fingerprint: str) -> Any:
     import joblib
 
     return joblib.load(path)

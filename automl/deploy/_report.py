@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from automl.deploy._model_card import model_card
-from automl.experiment import Experiment
+from automl.experiment import Experiment, ExperimentMeta, model_summary
 
 MAX_LEADERBOARD_ROWS = 15
 CSS = """
@@ -54,7 +54,7 @@ def build_report(experiment: Experiment, compute_shap: bool = True) -> str:
     """The report as one HTML string. ``compute_shap`` computes SHAP values (cached) if none are saved yet."""
     from plotly.offline import get_plotlyjs
 
-    meta = experiment.meta
+    record = experiment.record
     fig = _Figures()
     if compute_shap:  # first, so the model card below lists the top features too
         _safe(lambda: _explanation(experiment, compute=True), None)
@@ -62,19 +62,19 @@ def build_report(experiment: Experiment, compute_shap: bool = True) -> str:
     sections = [
         ("Summary", lambda: _summary(experiment, card)),
         ("Data profile", lambda: _data_profile(experiment, fig)),
-        ("Configuration", lambda: _configuration(meta)),
-        ("Leaderboard", lambda: _leaderboard(meta, fig)),
+        ("Configuration", lambda: _configuration(record)),
+        ("Leaderboard", lambda: _leaderboard(record, fig)),
         ("Held-out evaluation", lambda: _evaluation(experiment, card, fig)),
         ("Explanations (SHAP)", lambda: _shap(experiment, fig, compute_shap)),
         ("Model card", lambda: _card(card)),
     ]
     body = "".join(_section(title, build) for title, build in sections)
-    title = html.escape(f"AutoML report: {meta.get('name', experiment.id)}")
+    title = html.escape(f"AutoML report: {record.display_name or experiment.id}")
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{CSS}</style>"
             f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body><main>"
             f"<h1>{title}</h1><p class='muted'>Experiment {html.escape(experiment.id)} · generated from its "
-            f"folder · {html.escape(str(meta.get('finished') or meta.get('created') or ''))}</p>{body}"
+            f"folder · {html.escape(str(record.finished or record.created or ''))}</p>{body}"
             f"</main><script>{RESIZE}</script></body></html>")
 
 
@@ -103,20 +103,21 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def _summary(experiment: Experiment, card: dict | None) -> str:
-    meta = experiment.meta
-    model = meta.get("model") or {}
-    label = "Ensemble" if model.get("kind") == "ensemble" else (meta.get("best") or {}).get("label", "?")
-    metric, holdout = meta.get("metric"), meta.get("holdout") or {}
-    value = holdout.get(metric)
+    record = experiment.record
+    label, metric, value = model_summary(record).label, record.metric, record.headline_score
     interval = ((card or {}).get("performance") or {}).get("interval")
     kpi = "n/a" if value is None else f"{value:.4f}"
     ci = f" <span class='muted'>(95% CI {interval[0]:.4f} – {interval[1]:.4f})</span>" if interval else ""
-    rows = meta.get("rows") or {}
-    return (f"<p>Predicts <b>{html.escape(str(meta.get('target')))}</b> ({html.escape(str(meta.get('task')))}) "
-            f"with <b>{html.escape(str(label))}</b>; status {html.escape(str(meta.get('status')))}.</p>"
+    rows = record.rows
+    return (f"<p>Predicts <b>{html.escape(str(record.target))}</b> ({html.escape(str(record.task))}) "
+            f"with <b>{html.escape(str(label))}</b>; status {html.escape(str(record.status))}.</p>"
             f"<p>Held-out {html.escape(str(metric))}: <span class='kpi'>{kpi}</span>{ci}</p>"
-            f"<p class='muted'>{rows.get('train', '?')} training rows, {rows.get('holdout', '?')} held-out rows "
+            f"<p class='muted'>{_or_unknown(rows.train)} training rows, {_or_unknown(rows.holdout)} held-out rows "
             f"never seen by the search.</p>")
+
+
+def _or_unknown(value: Any) -> Any:
+    return "?" if value is None else value
 
 
 def _data_profile(experiment: Experiment, fig: _Figures) -> str:
@@ -143,42 +144,34 @@ def _data_profile(experiment: Experiment, fig: _Figures) -> str:
     return out
 
 
-def _configuration(meta: dict) -> str:
-    config = dict(meta.get("config") or {})
-    timing = meta.get("timing") or {}
+def _configuration(record: ExperimentMeta) -> str:
+    config, timing = record.config.to_dict(), record.timing.to_dict()
     settings = {**config, **{f"timing.{k}": v for k, v in timing.items()}}
     rows = [{"setting": k, "value": "—" if v is None else json.dumps(v, default=str) if isinstance(v, (list, dict))
              else v} for k, v in settings.items()]
-    left = meta.get("left_out") or {}
-    extra = "".join(_note(f"Algorithm {k} left out: {v}") for k, v in left.items())
+    extra = "".join(_note(f"Algorithm {k} left out: {v}") for k, v in record.left_out.items())
     return _table(pd.DataFrame(rows).astype(str)) + extra
 
 
-def _leaderboard(meta: dict, fig: _Figures) -> str:
-    board = meta.get("leaderboard") or []
+def _leaderboard(record: ExperimentMeta, fig: _Figures) -> str:
+    board = record.leaderboard_records()
     if not board:
         return _note("No leaderboard stored for this experiment.")
     frame = pd.DataFrame(board)
     cols = [c for c in ("rank", "trial", "label", "score", "cv_std", "fit_time_s", "params") if c in frame.columns]
     out = _table(frame[cols].head(MAX_LEADERBOARD_ROWS))
-    model = meta.get("model") or {}
-    if model.get("kind") == "ensemble":
-        members = ", ".join(f"{m['algorithm']} #{m['trial']} × {m['weight']:.2f}"
-                            for m in model["ensemble"]["members"])
-        out += f"<p>Final model: ensemble of {html.escape(members)}.</p>"
-    elif model.get("ensemble_note"):
-        out += f"<p>Final model: a single trial; no ensemble: {html.escape(model['ensemble_note'])}.</p>"
+    out += f"<p>Final model: {html.escape(model_summary(record).text())}.</p>"
     try:  # hook: the search figures (automl/plots/search.py)
         from automl.plots.search import history_figure
 
-        out += fig(history_figure(board, meta.get("metric_greater_is_better"), f"CV {meta.get('metric')}"))
+        out += fig(history_figure(board, record.metric_greater_is_better, f"CV {record.metric}"))
     except ImportError:
         out += _note("Search history figure unavailable (automl.plots.search missing).")
     return out
 
 
 def _evaluation(experiment: Experiment, card: dict | None, fig: _Figures) -> str:
-    holdout = (experiment.meta.get("holdout") or {})
+    holdout = experiment.record.holdout
     out = _table(pd.DataFrame([{"metric": k, "value": v} for k, v in holdout.items()])) if holdout else \
         _note("No held-out metrics stored.")
     try:  # hook: the evaluation figures (automl/plots/evaluation.py)

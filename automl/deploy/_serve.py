@@ -77,7 +77,7 @@ def create_app(experiment: Experiment):
     from fastapi import FastAPI
 
     meta = experiment.meta
-    if not experiment.file("model.joblib").exists():
+    if not experiment.has_model:
         raise AutoMLError(f"Experiment {experiment.id} has no model to serve (status: {meta.get('status')}).",
                           "Wait for the search to finish, or serve a completed experiment.")
     schema, task, classes = experiment.schema, meta["task"], list(meta.get("classes") or [])

@@ -1,8 +1,9 @@
 """The experiment folder: the one source of truth every page and command reads.
 
 ``<workspace>/<id>/experiment.json`` plus the study, the model and the data
-the later stages need. Every write goes to a temporary file first and is
-renamed into place, so a reader (or a crash) never sees half a file.
+the later stages need. Writes are atomic (see ``_files``). Readers use
+:attr:`Experiment.record`, the typed view; ``meta`` is the raw dict the
+writers merge into.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ import json
 import os
 import secrets
 import shutil
-import tempfile
-from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,17 @@ import pandas as pd
 
 from automl.data import Schema
 from automl.errors import AutoMLError, ExperimentNotFound
+from automl.experiment._files import (
+    atomic_write_bytes,
+    atomic_write_with,
+    file_version,
+    fingerprint,
+    now_iso,
+    read_json,
+    write_json,
+)
+from automl.experiment._meta import SCHEMA_VERSION, ExperimentMeta
+from automl.experiment._summary import model_summary
 
 RUNNING, QUEUED, COMPLETED, FAILED, CANCELLED = "running", "queued", "completed", "failed", "cancelled"
 FINISHED = (COMPLETED, FAILED, CANCELLED)
@@ -37,107 +46,91 @@ def default_workspace() -> Path:
     return Path(os.environ.get("AUTOML_WORKSPACE", "workspace"))
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_with(path: Path, writer: Callable[[Path], None]) -> None:
-    """Let ``writer`` write a temporary file (e.g. joblib, parquet), then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        writer(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, data: Any) -> None:
-    atomic_write_bytes(path, json.dumps(data, indent=2, default=_json_default).encode())
-
-
-def read_json(path: Path) -> Any:
-    return json.loads(path.read_text())
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, (datetime, Path)):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 class Experiment:
     """A view of one experiment folder; cheap to create, reads lazily."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.id = self.path.name
+        self._record: ExperimentMeta | None = None
+        self._record_version: tuple[int, ...] | None = None
 
     # -- metadata ---------------------------------------------------------
     @property
     def meta(self) -> dict[str, Any]:
+        """The raw dict, for this package and the writers; every reader uses :attr:`record`."""
         return read_json(self.path / META)
+
+    @property
+    def record(self) -> ExperimentMeta:
+        """experiment.json as a typed record, parsed once per version of the file.
+
+        The file is checked (one ``stat``) on each access, so a write by another process (the worker) shows
+        at once; :meth:`update` drops the cached record.
+        """
+        path = self.path / META
+        if self._record is None or self._record_version != file_version(path):
+            with path.open("rb") as fh:  # the version of the very bytes read, even if a writer renames meanwhile
+                stat = os.fstat(fh.fileno())
+                data = json.loads(fh.read())
+            self._record = ExperimentMeta.from_dict(data)
+            self._record_version = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        return self._record
 
     def update(self, **fields: Any) -> dict[str, Any]:
         """Merge ``fields`` into experiment.json (atomically) and return the result."""
         meta = self.meta if (self.path / META).exists() else {}
+        meta.setdefault("schema_version", SCHEMA_VERSION)  # version 1 had no key; the layout is the same
         meta.update(fields)
         write_json(self.path / META, meta)
+        self._record = None
         return meta
 
     @property
     def status(self) -> str:
         """The stored status, with a running experiment whose worker died reported as failed."""
-        meta = self.meta
-        status = meta.get("status", FAILED)
-        if status in (RUNNING, QUEUED) and not _worker_alive(meta.get("pid"), meta.get("host")):
+        record = self.record
+        status = record.status or FAILED
+        if status in (RUNNING, QUEUED) and not _worker_alive(record.pid, record.host):
             return FAILED
         return status
 
     @property
-    def task(self) -> str:
-        return self.meta["task"]
+    def task(self) -> str | None:
+        return self.record.task
 
     @property
-    def target(self) -> str:
-        return self.meta["target"]
+    def target(self) -> str | None:
+        return self.record.target
 
     @property
-    def metric(self) -> str:
-        return self.meta["metric"]
+    def metric(self) -> str | None:
+        return self.record.metric
 
     @property
     def schema(self) -> Schema:
-        return Schema.from_dict(self.meta["schema"])
+        schema = self.record.schema
+        if schema is None:
+            raise AutoMLError(f"Experiment {self.id} has no column schema yet (status: {self.status}).",
+                              "Wait until its table has been read, or train it again.")
+        return schema
 
     @property
     def classes(self) -> list:
-        return self.meta.get("classes", [])
+        return list(self.record.classes)
 
     @property
     def name(self) -> str:
-        return self.meta.get("name", self.id)
+        return self.record.display_name or self.id
+
+    # -- the model ----------------------------------------------------------
+    @property
+    def model_path(self) -> Path:
+        return self.path / MODEL
+
+    @property
+    def has_model(self) -> bool:
+        return self.model_path.exists()
 
     # -- files ------------------------------------------------------------
     def file(self, name: str) -> Path:
@@ -164,11 +157,10 @@ class Experiment:
         """The refit model (a Pipeline, or an ensemble of Pipelines) predicting on raw rows."""
         import joblib
 
-        path = self.path / MODEL
-        if not path.exists():
+        if not self.has_model:
             raise AutoMLError(f"Experiment {self.id} has no model yet (status: {self.status}).",
                               "Wait for the search to finish, or start a new one.")
-        return joblib.load(path)
+        return joblib.load(self.model_path)
 
     def holdout(self) -> pd.DataFrame:
         """Held-out rows: features, the target, ``prediction`` and ``proba_<class>`` columns."""
@@ -191,10 +183,19 @@ class Experiment:
 
     @property
     def storage_url(self) -> str:
-        return self.meta.get("storage") or f"sqlite:///{(self.path / STUDY_DB).resolve()}"
+        return self.record.storage or f"sqlite:///{(self.path / STUDY_DB).resolve()}"
 
     def __repr__(self) -> str:
         return f"Experiment({self.id!r}, path={str(self.path)!r})"
+
+
+def model_fingerprint(experiment: Experiment) -> str:
+    """Changes whenever the experiment's model file is rewritten (a refit, a new threshold): the one key for
+    every cache of something derived from the model (explanations, exported files, loaded models)."""
+    if not experiment.has_model:
+        raise AutoMLError(f"Experiment {experiment.id} has no model yet (status: {experiment.status}).",
+                          "Wait for the search to finish, or start a new one.")
+    return fingerprint(experiment.model_path)
 
 
 def _worker_alive(pid: int | None, host: str | None) -> bool:
@@ -230,8 +231,8 @@ class Workspace:
         path = self.root / exp_id
         path.mkdir()
         exp = Experiment(path)
-        exp.update(**{"id": exp_id, "name": name or f"experiment-{exp_id[:6]}", "created": now_iso(),
-                       "status": QUEUED, **meta})
+        exp.update(**{"schema_version": SCHEMA_VERSION, "id": exp_id, "name": name or f"experiment-{exp_id[:6]}",
+                       "created": now_iso(), "status": QUEUED, **meta})
         return exp
 
     def get(self, exp_id: str) -> Experiment:
@@ -247,24 +248,22 @@ class Workspace:
         if not self.root.exists():
             return []
         exps = [Experiment(p) for p in self.root.iterdir() if (p / META).exists()]
-        return sorted(exps, key=lambda e: e.meta.get("created", ""), reverse=True)
+        return sorted(exps, key=lambda e: e.record.created or "", reverse=True)
 
     def summaries(self) -> pd.DataFrame:
         """One row per experiment: what the Experiments page and ``automl list`` show."""
         rows = []
         for exp in self.list():
-            meta = exp.meta
+            record = exp.record
             rows.append({
-                "id": exp.id, "name": meta.get("name"), "status": exp.status, "task": meta.get("task"),
-                "target": meta.get("target"), "metric": meta.get("metric"),
-                "cv_score": (meta.get("best") or {}).get("cv_score"),
-                "holdout": (meta.get("holdout") or {}).get(meta.get("metric", ""), None),
-                "algorithm": (meta.get("best") or {}).get("algorithm"),
-                "trials": (meta.get("timing") or {}).get("trials"),
-                "created": meta.get("created"), "duration_s": (meta.get("timing") or {}).get("elapsed_s"),
+                "id": exp.id, "name": record.name, "status": exp.status, "task": record.task,
+                "target": record.target, "metric": record.metric,
+                "cv_score": record.best.cv_score if record.best else None, "holdout": record.headline_score,
+                "model": model_summary(record).short if record.model or record.best else None,
+                "trials": record.timing.trials, "created": record.created, "duration_s": record.timing.elapsed_s,
             })
         return pd.DataFrame(rows, columns=["id", "name", "status", "task", "target", "metric", "cv_score",
-                                           "holdout", "algorithm", "trials", "created", "duration_s"])
+                                           "holdout", "model", "trials", "created", "duration_s"])
 
     def rename(self, exp_id: str, name: str) -> None:
         name = name.strip()

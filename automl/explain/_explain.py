@@ -219,12 +219,10 @@ def _stem(target: OutputTarget) -> str:
 
 def _model_fingerprint(experiment: Experiment) -> str:
     """Changes when the model file is rewritten (e.g. a resumed search refits it)."""
-    try:
-        stat = experiment.file(ex.MODEL).stat()
-    except OSError as err:
+    if not experiment.has_model:
         raise AutoMLError(f"Experiment {experiment.id} has no model to explain yet.",
-                          "Wait for the search to finish, or train it again.") from err
-    return f"{stat.st_size}-{stat.st_mtime_ns}"
+                          "Wait for the search to finish, or train it again.")
+    return ex.model_fingerprint(experiment)
 
 
 def _kinds(experiment: Experiment) -> dict[str, str]:

@@ -129,7 +129,7 @@ class PermutationImportance:
 def permutation_importance(experiment: Experiment, n_repeats: int = 5, max_rows: int = 5000,
                            seed: int = 0) -> PermutationImportance:
     """A model-agnostic cross-check of SHAP importance, cached in ``explain/permutation.json``."""
-    key = {"model": _fingerprint(experiment), "n_repeats": n_repeats, "max_rows": max_rows, "seed": seed}
+    key = {"model": ex.model_fingerprint(experiment), "n_repeats": n_repeats, "max_rows": max_rows, "seed": seed}
     cached = experiment.read_json(PERMUTATION)
     if cached and cached.get("key") == key:
         return PermutationImportance(table=pd.DataFrame(cached["table"]), from_cache=True,
@@ -168,11 +168,6 @@ def permutation_importance(experiment: Experiment, n_repeats: int = 5, max_rows:
                                         "n_rows_used": out.n_rows_used, "n_rows_total": out.n_rows_total,
                                         "n_repeats": n_repeats})
     return out
-
-
-def _fingerprint(experiment: Experiment) -> str:
-    stat = experiment.file(ex.MODEL).stat()
-    return f"{stat.st_size}-{stat.st_mtime_ns}"
 
 
 def _guess_kind(column: pd.Series) -> str:

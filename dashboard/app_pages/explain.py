@@ -11,13 +11,13 @@ from dashboard.components import experiment_header, require_experiment, require_
 
 st.title("Explain")
 exp = require_experiment()
-meta = experiment_header(exp)
+record = experiment_header(exp)
 require_model(exp, "Explanations")
 version = state.meta_version(exp)
 
 cls = None
-if meta["task"] == "multiclass":
-    classes = [str(c) for c in meta.get("classes", [])]
+if record.task == "multiclass":
+    classes = [str(c) for c in record.classes]
     cls = st.selectbox("Explain the probability of class", classes, key=f"xp_cls_{exp.id}")
 try:
     explanation = cached.explanation(exp.id, version, cls)

@@ -21,7 +21,7 @@ from dashboard.components import experiment_header, require_experiment, require_
 
 st.title("Monitor")
 exp = require_experiment()
-meta = experiment_header(exp)
+record = experiment_header(exp)
 require_model(exp, "Monitoring")
 
 source = st.radio("Live data", ["Upload a table", "Prediction log"], horizontal=True, key="mon_source")
@@ -90,7 +90,7 @@ if report.over_time:
 st.subheader("Retrain")
 challenger_id = st.session_state.get(f"challenger_{exp.id}")
 if challenger_id is None:
-    if meta["target"] in live.columns and st.button("Retrain on training + labelled live rows", type="primary",
+    if record.target in live.columns and st.button("Retrain on training + labelled live rows", type="primary",
                                                     icon=":material/autorenew:"):
         try:
             challenger = start_retrain(exp, live, workspace=state.workspace().root)
@@ -99,8 +99,8 @@ if challenger_id is None:
         else:
             st.session_state[f"challenger_{exp.id}"] = challenger.id
             st.rerun()
-    elif meta["target"] not in live.columns:
-        st.caption(f"Retraining needs live rows with their outcome in '{meta['target']}'.")
+    elif record.target not in live.columns:
+        st.caption(f"Retraining needs live rows with their outcome in '{record.target}'.")
 else:
     challenger = state.workspace().get(challenger_id)
 

@@ -16,7 +16,7 @@ from dashboard.components import experiment_header, require_experiment, require_
 
 st.title("Predict")
 exp = require_experiment()
-meta = experiment_header(exp)
+experiment_header(exp)
 require_model(exp, "Predictions")
 version = state.meta_version(exp)
 schema = exp.schema

@@ -8,22 +8,22 @@ import pandas as pd
 import streamlit as st
 
 from automl.errors import AutoMLError
-from automl.experiment import COMPLETED, FINISHED
+from automl.experiment import COMPLETED, FINISHED, MODEL, model_summary
 from dashboard import cached, state
 from dashboard.components import experiment_header, require_experiment, show_error
 from dashboard.navigation import TRAIN
 
 st.title("Results")
 exp = require_experiment()
-meta = experiment_header(exp)
+record = experiment_header(exp)
 status = exp.status
 if status not in FINISHED:
     st.info("This experiment is still searching.")
     st.page_link(TRAIN, label="Follow it live", icon=":material/autorenew:",
                  query_params={state.EXPERIMENT_PARAM: exp.id})
     st.stop()
-if status == "failed" or not exp.file("model.joblib").exists():
-    st.error(f"This experiment has no model: {meta.get('error') or 'it stopped before the first trial completed'}.")
+if status == "failed" or not exp.has_model:
+    st.error(f"This experiment has no model: {record.error or 'it stopped before the first trial completed'}.")
     st.stop()
 if status != COMPLETED:
     st.warning("The search was cancelled; these are the results of the best model found until then.")
@@ -35,13 +35,13 @@ except AutoMLError as err:
     show_error(err)
     st.stop()
 
-for note in meta.get("notes") or []:
+summary = model_summary(record)
+for note in record.notes:
     st.info(note, icon=":material/info:")
 st.subheader("Held-out metrics")
-rows, timing = meta.get("rows", {}), meta.get("timing", {})
-st.caption(f"{rows.get('holdout', '?'):,} rows the search never saw · model: "
-           f"{'ensemble' if meta['model']['kind'] == 'ensemble' else meta['best']['label']} · "
-           f"{timing.get('trials', 0)} trials in {timing.get('elapsed_s', 0):.0f}s")
+held_out = "?" if record.rows.holdout is None else f"{record.rows.holdout:,}"
+st.caption(f"{held_out} rows the search never saw · model: {summary.short} · "
+           f"{record.timing.trials or 0} trials in {record.timing.elapsed_s or 0:.0f}s")
 headline = evaluation.headline
 low, high = evaluation.interval or (None, None)
 cols = st.columns(min(len(evaluation.metrics), 6))
@@ -56,22 +56,19 @@ if evaluation.per_class is not None:
         st.dataframe(evaluation.per_class, hide_index=True, width="stretch")
 
 st.subheader("Leaderboard")
-board = pd.DataFrame(meta.get("leaderboard", []))
+board = pd.DataFrame(record.leaderboard_records())
 if len(board):
     board["params"] = board["params"].map(lambda p: p if isinstance(p, str) else json.dumps(p))
     st.dataframe(board[["rank", "trial", "label", "score", "cv_std", "fit_time_s", "params", "note"]],
                  hide_index=True, width="stretch",
-                 column_config={"score": st.column_config.NumberColumn(f"CV {meta['metric']}", format="%.4f"),
+                 column_config={"score": st.column_config.NumberColumn(f"CV {record.metric}", format="%.4f"),
                                 "cv_std": st.column_config.NumberColumn("± std", format="%.4f"),
                                 "fit_time_s": st.column_config.NumberColumn("fit time (s)", format="%.2f")})
-if meta["model"]["kind"] == "ensemble":
-    ens = meta["model"]["ensemble"]
-    members = ", ".join(f"{m['algorithm']} (trial {m['trial']}, weight {m['weight']:.2f})" for m in ens["members"])
-    st.info(f"The final model is an ensemble of {members}: out-of-fold {meta['metric']} {ens['oof_score']:.4f} "
-            f"against {ens['best_single_oof']:.4f} for the best single trial.")
-elif meta["model"].get("ensemble_note"):
-    st.caption(f"Single model, no ensemble: {meta['model']['ensemble_note']}.")
-for name, why in (meta.get("left_out") or {}).items():
+if summary.is_ensemble:
+    st.info(f"The final model is {summary.text()}.")
+else:
+    st.caption(f"The final model is {summary.text()}.")
+for name, why in record.left_out.items():
     st.caption(f"Not searched: {name}: {why}")
 
 st.subheader("Evaluation")
@@ -82,10 +79,10 @@ for start in range(0, len(names), 2):
     for col, name in zip(cols, names[start:start + 2]):
         col.plotly_chart(figures[name], width="stretch", key=f"eval_{name}")
 
-if meta["task"] == "binary":
+if record.task == "binary":
     with st.expander("Decision threshold", icon=":material/tune:"):
-        saved = meta.get("threshold")
-        chosen = st.slider(f"Predict '{meta.get('positive_class')}' when its probability is at least", 0.01, 0.99,
+        saved = record.threshold
+        chosen = st.slider(f"Predict '{record.positive_class}' when its probability is at least", 0.01, 0.99,
                            float(saved if saved is not None else 0.5), 0.01, key=f"thr_{exp.id}")
         st.plotly_chart(cached.threshold_figure(exp.id, version, chosen), width="stretch", key="thr_fig")
         c1, c2 = st.columns(2)
@@ -131,7 +128,7 @@ if slices:
 st.subheader("Download")
 c1, c2, c3 = st.columns(3)
 c1.download_button("Model (joblib, trusted use)", cached.model_bytes(exp.id, version),
-                   file_name=f"{exp.id}-model.joblib", mime="application/octet-stream",
+                   file_name=f"{exp.id}-{MODEL}", mime="application/octet-stream",
                    icon=":material/download:",
                    help="The whole pipeline: it predicts on raw rows. joblib runs code when loaded: "
                         "load only files you trust.")

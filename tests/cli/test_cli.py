@@ -7,6 +7,8 @@ import sys
 
 from conftest import DATA, SAMPLES
 
+from automl.experiment import Experiment, model_summary
+
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "automl", *args], capture_output=True, text=True, cwd=cwd,
@@ -19,7 +21,10 @@ def test_fit_prints_leaderboard_holdout_and_folder(tmp_path):
     assert "Leaderboard" in out.stdout and "Held-out metrics" in out.stdout and "roc_auc" in out.stdout
     assert "trials" in out.stderr  # the progress bar
     exp_id = out.stdout.strip().splitlines()[-1].split()[1]
-    assert (tmp_path / exp_id / "model.joblib").exists()
+    exp = Experiment(tmp_path / exp_id)
+    assert exp.has_model
+    assert f"Final model: {model_summary(exp.record).text()}" in out.stdout  # the same words as every view
+    assert f"({exp.record.rows.holdout} rows never seen by the search)" in out.stdout
     listed = run("list", "--workspace", str(tmp_path))
     assert listed.returncode == 0 and exp_id in listed.stdout
 

@@ -11,6 +11,8 @@ import pytest
 from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium, start_streamlit
 from conftest import DATA
 
+from automl.experiment import MODEL
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -83,7 +85,7 @@ def test_upload_train_results_share_download(server, browser, tmp_path):
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Model (joblib, trusted use)").click()
-    path = tmp_path / "model.joblib"
+    path = tmp_path / MODEL
     info.value.save_as(path)
     model = joblib.load(path)
     rows = pd.read_csv(DATA / "credit-g.csv").drop(columns=["class"]).head(25)

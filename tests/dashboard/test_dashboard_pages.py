@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT, SAMPLES
 from streamlit.testing.v1 import AppTest
 
-from automl.experiment import Experiment, Workspace
+from automl.experiment import Experiment, Workspace, model_summary
 
 APP = str(ROOT / "dashboard" / "app.py")
 PAGES = ["data", "train", "results", "explain", "predict", "monitor", "experiments"]
@@ -52,8 +52,9 @@ def running_exp(trained_titanic, tmp_path, monkeypatch):
     """A copy of a completed experiment's metadata, marked running by this (alive) process."""
     monkeypatch.setenv("AUTOML_WORKSPACE", str(tmp_path))
     exp = Workspace(tmp_path).create(name="running one")
-    meta = {k: v for k, v in trained_titanic.meta.items() if k in ("task", "target", "metric", "schema", "classes")}
-    exp.update(status="running", pid=os.getpid(), host=os.uname().nodename, **meta)
+    stored = trained_titanic.record.to_dict()
+    problem = {k: stored[k] for k in ("task", "target", "metric", "schema", "classes")}
+    exp.update(status="running", pid=os.getpid(), host=os.uname().nodename, **problem)
     exp.write_json("progress.json", {"phase": "searching", "total": 3, "complete": 2, "pruned": 1, "fail": 0,
                                      "elapsed_s": 12.0, "budget_s": 60, "remaining_s": 48, "best_score": 0.81,
                                      "best_algorithm": "lightgbm"})
@@ -80,10 +81,10 @@ def test_page_with_completed_experiment(page, completed_ws):
         titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in charts]
         assert any("ROC" in t for t in titles) and any("Optimization history" in t for t in titles)
         assert at.query_params["experiment"] == [completed_ws.id] or at.query_params["experiment"] == completed_ws.id
-        model = completed_ws.meta["model"]  # the page says what the final model is, and why no ensemble
+        summary = model_summary(completed_ws.record)  # the page says what the model is, and why no ensemble
         said = [e.value for e in [*at.info, *at.caption]]
-        expected = "ensemble of" if model["kind"] == "ensemble" else f"no ensemble: {model['ensemble_note']}"
-        assert any(expected in text for text in said), said
+        assert f"The final model is {summary.text()}." in said, said
+        assert ("an ensemble of" if summary.is_ensemble else "no ensemble: ") in summary.text()
     if page == "experiments":
         assert len(at.dataframe) >= 1
 
@@ -159,7 +160,7 @@ def test_two_sessions_train_at_once_and_see_only_their_own(empty_ws):
     ws = Workspace(empty_ws)
     statuses = [_wait(ws.get(i)) for i in ids]
     assert statuses == ["completed", "completed"]
-    targets = [ws.get(i).meta["target"] for i in ids]
+    targets = [ws.get(i).record.target for i in ids]
     assert targets == ["Survived", "class"]
     for at, exp_id, other in zip(sessions, ids, reversed(ids)):
         at.run()

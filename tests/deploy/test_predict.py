@@ -97,7 +97,7 @@ def test_cli_predict_with_experiment_and_model_files(exp, credit, tmp_path, caps
     np.testing.assert_allclose(written["proba_bad"], exp.load_model().predict_proba(credit.iloc[::-1].head(40))[:, 0])
     from automl.deploy import export_onnx, export_skops
 
-    for path in (export_onnx(exp), export_skops(exp), exp.file("model.joblib")):
+    for path in (export_onnx(exp), export_skops(exp), exp.model_path):
         target = tmp_path / f"out-{path.suffix[1:]}.parquet"
         count = prediction_log.count(exp)
         assert main(["predict", str(path), str(data), "-o", str(target), "--no-log"]) == 0

@@ -60,7 +60,7 @@ def make_experiment(root, path, target, estimator, style="linear", fit=None):
     exp = Workspace(root).create(status="completed", task=d.task, target=target, metric=DEFAULT_METRIC[d.task],
                                  schema=d.schema.to_dict(), classes=classes,
                                  positive_class=positive_class(d.y) if d.task == "binary" else None)
-    joblib.dump(model, exp.file("model.joblib"))
+    joblib.dump(model, exp.model_path)
     hold = X_te.assign(**{target: y_te})
     hold["prediction"] = model.predict(X_te)
     if classes:

@@ -79,7 +79,7 @@ def test_background_run_completes(tmp_path):
     exp = runner.start(tmp_path, "class", data_path=DATA / "credit-g.csv", trials=4, name="bg")
     assert _wait(exp, ("completed", "failed")) == "completed"
     assert exp.meta["timing"]["trials"] == 4
-    assert (exp.path / "model.joblib").exists()
+    assert exp.has_model
 
 
 def test_background_run_from_upload_bytes_and_sigterm_cancels(tmp_path):

@@ -27,7 +27,7 @@ def test_completed_experiment_folder(trained_titanic):
     assert set(meta["best"]) >= {"algorithm", "params", "cv_score"}
     assert 0.75 < meta["holdout"]["roc_auc"] <= 1.0
     assert all(v is not None for v in meta["holdout"].values())  # integer labels score like strings
-    assert (exp.path / "model.joblib").exists() and (exp.path / "study.db").exists()
+    assert exp.has_model and (exp.path / "study.db").exists()
     hold = exp.holdout()
     assert len(hold) == meta["rows"]["holdout"] == 179
     assert {"prediction", "proba_0", "proba_1"} <= set(hold.columns)
@@ -41,7 +41,7 @@ def test_completed_experiment_folder(trained_titanic):
 
 
 def test_saved_model_predicts_raw_rows_with_unseen_categories_and_missing(trained_titanic, titanic):
-    model = joblib.load(trained_titanic.path / "model.joblib")
+    model = joblib.load(trained_titanic.model_path)
     rows = titanic.drop(columns=["Survived"]).head(20).astype({"Age": object})
     rows.loc[0, "Embarked"] = "Atlantis"  # never seen
     rows.loc[1, "Sex"] = "unknown"
