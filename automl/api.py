@@ -200,7 +200,7 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
                trial_budget=config.trials, study_name=exp.id)
     from automl.search import publish_setup, stop_at_trial_budget
 
-    publish_setup(study, exp.record.to_dict())
+    publish_setup(study, exp.record)
     # A resumed study's trial budget comes on top of the trials it already ran.
     already = sum(t.state != optuna.trial.TrialState.WAITING for t in study.get_trials(deepcopy=False))
     reporter = _Reporter(exp, budget, config, progress, metric.greater_is_better)

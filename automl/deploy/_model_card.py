@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from automl.data import USABLE_KINDS
-from automl.experiment import Experiment, model_summary
+from automl.experiment import TRAIN, Experiment, model_summary
 
 SMALL_DATA_ROWS = 1000
 IMBALANCE_SHARE = 0.2  # a class below this share of training rows gets a warning
@@ -119,9 +119,9 @@ def limitations(experiment: Experiment) -> list[str]:
 
 
 def _imbalance(experiment: Experiment) -> list[str]:
-    if experiment.task == "regression" or not experiment.file("train.parquet").exists():
+    if experiment.task == "regression" or not experiment.file(TRAIN).exists():
         return []
-    y = pd.read_parquet(experiment.file("train.parquet"), columns=[experiment.target])[experiment.target]
+    y = pd.read_parquet(experiment.file(TRAIN), columns=[experiment.target])[experiment.target]
     shares = y.astype(str).value_counts(normalize=True)
     rare = shares[shares < IMBALANCE_SHARE]
     return [f"Class imbalance: '{c}' is {s:.0%} of the training rows, so it is predicted less reliably."

@@ -20,7 +20,7 @@ import pandas as pd
 from automl.data import CATEGORICAL, DATETIME, NUMERIC, ColumnInfo, Schema, proba_column
 from automl.deploy._input_check import check_rows
 from automl.errors import AutoMLError
-from automl.experiment import Experiment, model_fingerprint
+from automl.experiment import META, Experiment, model_fingerprint
 
 
 @dataclass
@@ -104,9 +104,8 @@ def predict_experiment(experiment: Experiment, frame: pd.DataFrame, log: bool = 
     """Predict with the experiment's model and (by default) append the rows to its prediction log."""
     from automl.deploy import _prediction_log as prediction_log
 
-    meta = experiment.meta
     model = cached_model(experiment)
-    result = predict_frame(model, frame, experiment.schema, meta["task"], meta.get("classes") or [])
+    result = predict_frame(model, frame, experiment.schema, experiment.task, list(experiment.classes))
     if log and len(result.inputs):
         prediction_log.append(experiment, result.inputs, result.outputs, source)
     return result
@@ -176,6 +175,6 @@ def describe_model(model: Any) -> tuple[Schema, str, list]:
 def experiment_of_file(path: Path) -> Experiment | None:
     """The experiment folder a model file sits in (model.joblib, or export/model.*), if any."""
     for folder in (path.parent, path.parent.parent):
-        if (folder / "experiment.json").exists():
+        if (folder / META).exists():
             return Experiment(folder)
     return None

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from automl.deploy._model_card import model_card
-from automl.experiment import Experiment, ExperimentMeta, model_summary
+from automl.experiment import TRAIN, Experiment, ExperimentMeta, model_summary
 
 MAX_LEADERBOARD_ROWS = 15
 CSS = """
@@ -137,7 +137,7 @@ def _data_profile(experiment: Experiment, fig: _Figures) -> str:
     try:
         from automl.plots.data import target_distribution
 
-        y = pd.read_parquet(experiment.file("train.parquet"), columns=[experiment.target])[experiment.target]
+        y = pd.read_parquet(experiment.file(TRAIN), columns=[experiment.target])[experiment.target]
         out += fig(target_distribution(y.rename(f"{experiment.target} (training rows)"), experiment.task))
     except (ImportError, OSError) as err:
         out += _note(f"No target distribution: {err}")

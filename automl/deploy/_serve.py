@@ -76,27 +76,27 @@ def create_app(experiment: Experiment):
     """The FastAPI app serving ``experiment`` (its model is loaded once, here)."""
     from fastapi import FastAPI
 
-    meta = experiment.meta
+    record = experiment.record
     if not experiment.has_model:
-        raise AutoMLError(f"Experiment {experiment.id} has no model to serve (status: {meta.get('status')}).",
+        raise AutoMLError(f"Experiment {experiment.id} has no model to serve (status: {record.status}).",
                           "Wait for the search to finish, or serve a completed experiment.")
-    schema, task, classes = experiment.schema, meta["task"], list(meta.get("classes") or [])
+    schema, task, classes = experiment.schema, experiment.task, list(experiment.classes)
     model = cached_model(experiment)
     small_model = single_threaded(model)  # same predictions; no thread start-up per single-row request
     Record = record_model(schema)
     fields = [f"f{i}" for i in range(len(schema.features))]
     Request = create_model("PredictRequest", records=(list[Record], Field(..., min_length=1, max_length=MAX_RECORDS)))
-    app = FastAPI(title=f"AutoML model {meta.get('name', experiment.id)}", version=experiment.id,
-                  description=f"Predicts '{meta['target']}' ({task}) from {len(schema.features)} columns.")
+    app = FastAPI(title=f"AutoML model {record.name or experiment.id}", version=experiment.id,
+                  description=f"Predicts '{record.target}' ({task}) from {len(schema.features)} columns.")
 
     @app.get("/health")
     def health() -> dict[str, Any]:
         return {"status": "ok", "experiment": experiment.id, "task": task,
-                "algorithm": (meta.get("model") or {}).get("algorithm")}
+                "algorithm": record.model.algorithm if record.model else None}
 
     @app.get("/schema")
     def get_schema() -> dict[str, Any]:
-        return {"experiment": experiment.id, "task": task, "target": meta["target"], "classes": classes,
+        return {"experiment": experiment.id, "task": task, "target": record.target, "classes": classes,
                 "features": schema.features, "columns": [_column(c) for c in schema.columns if c.usable]}
 
     def predict(request) -> PredictResponse:

@@ -61,26 +61,26 @@ class Explanation:
         buffer = io.BytesIO()
         np.savez(buffer, values=self.values, base_value=np.asarray(self.base_value))
         ex.atomic_write_bytes(folder / f"{stem}.npz", buffer.getvalue())
-        meta = {"key": key, "features": self.features, "output": self.output, "explainer": self.explainer,
-                "n_rows_used": self.n_rows_used, "n_rows_total": self.n_rows_total, "cls": self.cls,
-                "kinds": self.kinds}
-        ex.write_json(folder / f"{stem}.json", meta)
+        about = {"key": key, "features": self.features, "output": self.output, "explainer": self.explainer,
+                 "n_rows_used": self.n_rows_used, "n_rows_total": self.n_rows_total, "cls": self.cls,
+                 "kinds": self.kinds}
+        ex.write_json(folder / f"{stem}.json", about)
 
     @classmethod
     def load(cls, folder: Path, stem: str, key: dict[str, Any] | None = None) -> Explanation | None:
         """The cached explanation, or None when absent, incomplete or made for another key."""
         try:
-            meta = ex.read_json(folder / f"{stem}.json")
-            if key is not None and meta.get("key") != key:
+            about = ex.read_json(folder / f"{stem}.json")
+            if key is not None and about.get("key") != key:
                 return None
             with np.load(folder / f"{stem}.npz", allow_pickle=False) as arrays:
                 values, base = arrays["values"], float(arrays["base_value"])
             data = pd.read_parquet(folder / f"{stem}.parquet")
         except (OSError, ValueError, KeyError):
             return None
-        return cls(values=values, base_value=base, features=meta["features"], data=data, output=meta["output"],
-                   explainer=meta["explainer"], n_rows_used=meta["n_rows_used"], n_rows_total=meta["n_rows_total"],
-                   cls=meta["cls"], kinds=meta.get("kinds", {}), from_cache=True)
+        return cls(values=values, base_value=base, features=about["features"], data=data, output=about["output"],
+                   explainer=about["explainer"], n_rows_used=about["n_rows_used"], n_rows_total=about["n_rows_total"],
+                   cls=about["cls"], kinds=about.get("kinds", {}), from_cache=True)
 
 
 @dataclass
@@ -143,8 +143,8 @@ def make_explainer(experiment: Experiment, cls: Any = None, seed: int = 0) -> Mo
     schema = experiment.schema
     train = experiment.train_frame()[schema.features]
     background = train.sample(n=min(len(train), LINEAR_BACKGROUND_ROWS), random_state=int(seed))  # not the global RNG
-    meta = experiment.meta
-    algorithm = (meta.get("model") or {}).get("algorithm") or (meta.get("best") or {}).get("algorithm")
+    record = experiment.record
+    algorithm = (record.model.algorithm if record.model else None) or (record.best.algorithm if record.best else None)
     kind = ALGORITHMS[algorithm].explainer if algorithm in ALGORITHMS else "kernel"
     return build_explainer(model, kind, schema.features, target, background, seed)
 
@@ -197,7 +197,7 @@ def output_target(experiment: Experiment, cls: Any = None, model: Any = None) ->
         return OutputTarget(REGRESSION, (), None, str(experiment.target))
     classes = list(experiment.classes)
     if cls is None:
-        cls = experiment.meta.get("positive_class") if experiment.task == "binary" else None
+        cls = experiment.record.positive_class if experiment.task == "binary" else None
         if cls is None:
             y = pd.read_parquet(experiment.file(ex.TRAIN), columns=[experiment.target])[experiment.target]
             counts = y.astype(str).value_counts()

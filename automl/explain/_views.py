@@ -140,7 +140,7 @@ def permutation_importance(experiment: Experiment, n_repeats: int = 5, max_rows:
     if len(hold) > max_rows:
         hold = hold.iloc[np.sort(np.random.default_rng(seed).choice(len(hold), max_rows, replace=False))]
     metric = get_metric(experiment.metric, task)
-    positive = experiment.meta.get("positive_class")
+    positive = experiment.record.positive_class
     sign = 1.0 if metric.greater_is_better else -1.0
 
     def scorer(model: Any, X: pd.DataFrame, y: pd.Series) -> float:
@@ -161,7 +161,7 @@ def permutation_importance(experiment: Experiment, n_repeats: int = 5, max_rows:
     table = table.sort_values("importance_mean", ascending=False, kind="stable").reset_index(drop=True)
     out = PermutationImportance(table=table, metric=metric.name, metric_label=metric.label,
                                 baseline=float(baseline), n_rows_used=len(X),
-                                n_rows_total=int((experiment.meta.get("rows") or {}).get("holdout", len(X))),
+                                n_rows_total=int(experiment.record.rows.holdout or len(X)),
                                 n_repeats=n_repeats)
     experiment.write_json(PERMUTATION, {"key": key, "table": table.to_dict(orient="list"), "metric": out.metric,
                                         "metric_label": out.metric_label, "baseline": out.baseline,

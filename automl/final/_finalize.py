@@ -81,7 +81,7 @@ def _fallback(exp: Experiment, objective, space, X, y, hold, budget: Budget, tri
         on_saved(exp, holdout_frame)
     note = (f"No trial completed its cross-validation within the budget; the model is {algo.label} with its "
             "default settings, fitted without a search. Give a larger time budget for a real search.")
-    exp.update(status=ex.COMPLETED, finished=ex.now_iso(), notes=[*(exp.meta.get("notes") or []), note],
+    exp.update(status=ex.COMPLETED, finished=ex.now_iso(), notes=[*exp.record.notes, note],
                best={"algorithm": algo.name, "label": algo.label, "params": params, "cv_score": None,
                      "cv_std": None, "trial": None},
                model={"kind": "single", "ensemble": None, "algorithm": algo.name}, leaderboard=[],

@@ -169,7 +169,7 @@ def build_reference_for_experiment(experiment, sample_rows: int = 5000, seed: in
             else:
                 preds = pd.DataFrame(model.predict_proba(rows), columns=[str(c) for c in model.classes_])
     ref = build_reference(X, experiment.schema, preds, experiment.task, sample_rows, seed, target=y,
-                          positive_class=experiment.meta.get("positive_class"))
+                          positive_class=experiment.record.positive_class)
     save_reference(experiment, ref)
     return ref
 

@@ -11,7 +11,8 @@ from typing import Any
 import pandas as pd
 
 from automl.errors import AutoMLError
-from automl.experiment import Experiment, now_iso
+from automl.experiment import HOLDOUT, Experiment, now_iso
+from automl.metrics import METRICS
 
 CONFIG_KEPT = ("task", "metric", "seed", "cv_folds", "algorithms", "ensemble", "exclude")
 
@@ -35,24 +36,24 @@ def retrain_request(champion: Experiment, live: pd.DataFrame, time_budget: float
     champion's configuration and held-out rows. Returns (table, fit options, live rows added)."""
     new_rows = labelled_rows(champion, live)
     combined = pd.concat([champion.train_frame(), new_rows], ignore_index=True)
-    config = champion.meta["config"]
+    config = champion.record.config.to_dict()
     options: dict[str, Any] = {k: config[k] for k in CONFIG_KEPT if k in config}
     budget = config.get("time_budget") if time_budget is None and trials is None else time_budget
-    options.update(holdout_path=str(champion.file("holdout.parquet").resolve()), time_budget=budget,
+    options.update(holdout_path=str(champion.file(HOLDOUT).resolve()), time_budget=budget,
                    trials=trials if trials is not None else (None if budget else config.get("trials")))
     return combined, options, len(new_rows)
 
 
 def champion_vs_challenger(champion: Experiment, challenger: Experiment) -> pd.DataFrame:
     """Held-out metrics of both on the same rows (the challenger was scored on the champion's held-out rows)."""
-    a, b = champion.meta.get("holdout") or {}, challenger.meta.get("holdout") or {}
+    a, b = champion.record.holdout, challenger.record.holdout
     names = [m for m in a if m in b]
-    greater = {"log_loss": False, "rmse": False, "mae": False}
     rows = []
     for m in names:
         better = None
         if a[m] is not None and b[m] is not None:
-            better = (b[m] > a[m]) if greater.get(m, True) else (b[m] < a[m])
+            greater = METRICS[m].greater_is_better if m in METRICS else True
+            better = (b[m] > a[m]) if greater else (b[m] < a[m])
         rows.append({"metric": m, "champion": a[m], "challenger": b[m], "challenger better": better})
     return pd.DataFrame(rows)
 

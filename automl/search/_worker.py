@@ -19,16 +19,14 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import optuna
 import pandas as pd
 
 from automl import experiment as ex
 from automl.algorithms import get_algorithms
-from automl.data import Schema
 from automl.errors import AutoMLError, ExperimentNotFound
-from automl.experiment import Experiment, Workspace
+from automl.experiment import Experiment, ExperimentMeta, Workspace
 from automl.metrics import get_metric
 from automl.search._budget import Budget
 from automl.search._objective import Objective
@@ -56,12 +54,13 @@ class WorkerReport:
         return sum(self.states.values())
 
 
-def publish_setup(study: optuna.Study, meta: dict[str, Any]) -> None:
+def publish_setup(study: optuna.Study, record: ExperimentMeta) -> None:
     """Store what workers need (schema, task, metric, config, deadline) in the study itself.
 
     Lets a worker that cannot see the leader's experiment folder join with ``--data`` alone.
     """
-    study.set_user_attr(SETUP_ATTR, {k: meta.get(k) for k in SETUP_KEYS})
+    stored = record.to_dict()
+    study.set_user_attr(SETUP_ATTR, {k: stored.get(k) for k in SETUP_KEYS})
 
 
 def run_worker(ref: str, storage: str | None = None, workspace: str | os.PathLike | None = None,
@@ -70,7 +69,7 @@ def run_worker(ref: str, storage: str | None = None, workspace: str | os.PathLik
     """Run trials of the search ``ref`` (an experiment id = its study name) until the search ends."""
     start = time.time()
     exp, meta, storage = _setup(ref, storage, workspace, wait_s)
-    name = meta.get("study_name") or ref
+    name = meta.study_name or ref
     worker = f"{platform.node()}:{os.getpid()}"
     objective = _objective(meta, exp, data, n_jobs, should_stop=lambda: _leader_done(exp) is not None)
     objective.stop_note = "the search ended"
@@ -98,7 +97,7 @@ def run_worker(ref: str, storage: str | None = None, workspace: str | os.PathLik
     return report
 
 
-def _setup(ref: str, storage: str | None, workspace, wait_s: float) -> tuple[Experiment | None, dict, str]:
+def _setup(ref: str, storage: str | None, workspace, wait_s: float) -> tuple[Experiment | None, ExperimentMeta, str]:
     """The experiment folder (if this machine sees it), its description, and the storage URL.
 
     Waits up to ``wait_s`` for the leader to reach its search (it writes ``study_name`` then).
@@ -116,16 +115,16 @@ def _setup(ref: str, storage: str | None, workspace, wait_s: float) -> tuple[Exp
                           "with --data.")
     while True:
         if exp is not None:
-            meta = exp.meta
-            if meta.get("study_name") and meta.get("schema"):
+            meta = exp.record
+            if meta.study_name and meta.schema is not None:
                 return exp, meta, storage or exp.storage_url
-            if meta.get("status") in ex.FINISHED:
-                raise AutoMLError(f"Experiment {ref} is {meta['status']}; there is no search to join.",
+            if meta.status in ex.FINISHED:
+                raise AutoMLError(f"Experiment {ref} is {meta.status}; there is no search to join.",
                                   "Start a new search with `automl fit … --storage …`, then the workers.")
         else:
-            meta = _published_setup(ref, storage)
-            if meta is not None:
-                return None, {**meta, "study_name": ref}, storage
+            setup = _published_setup(ref, storage)
+            if setup is not None:
+                return None, ExperimentMeta.from_dict({**setup, "id": ref, "study_name": ref}), storage
         if time.time() > deadline:
             raise AutoMLError(f"The search '{ref}' did not start within {wait_s:.0f}s.",
                               "Start the leader first (`automl fit … --storage …`), or wait longer (--wait).")
@@ -144,20 +143,21 @@ def _published_setup(ref: str, storage: str) -> dict | None:
     return setup
 
 
-def _objective(meta: dict, exp: Experiment | None, data, n_jobs: int | None,
+def _objective(meta: ExperimentMeta, exp: Experiment | None, data, n_jobs: int | None,
                should_stop: Callable[[], bool]) -> Objective:
     """The leader's objective, rebuilt from the stored description and the training rows."""
-    config, task, target = meta["config"], meta["task"], meta["target"]
+    config, task, target = meta.config, meta.task, meta.target
     train = _training_rows(meta, exp, data)
     X, y = train.drop(columns=[target]), train[target]
-    algos = [a for a in get_algorithms(config.get("algorithms"), task) if a.suits(task, len(X))[0]]
-    space = SearchSpace(X=X, y=y, schema=Schema.from_dict(meta["schema"]), task=task,
-                        metric=get_metric(meta["metric"], task), algorithms=algos, classes=meta.get("classes") or [],
-                        positive=meta.get("positive_class"), cv_folds=config["cv_folds"], seed=config["seed"])
-    return Objective(space, Budget.until(meta.get("search_deadline")), should_stop=should_stop, n_jobs=n_jobs)
+    algorithms = list(config.algorithms) if config.algorithms is not None else None
+    algos = [a for a in get_algorithms(algorithms, task) if a.suits(task, len(X))[0]]
+    space = SearchSpace(X=X, y=y, schema=meta.schema, task=task, metric=get_metric(meta.metric, task),
+                        algorithms=algos, classes=list(meta.classes), positive=meta.positive_class,
+                        cv_folds=config.cv_folds, seed=config.seed)
+    return Objective(space, Budget.until(meta.search_deadline), should_stop=should_stop, n_jobs=n_jobs)
 
 
-def _training_rows(meta: dict, exp: Experiment | None, data) -> pd.DataFrame:
+def _training_rows(meta: ExperimentMeta, exp: Experiment | None, data) -> pd.DataFrame:
     """``--data`` or the folder's train.parquet; must be exactly the leader's training rows."""
     from automl.data import read_table
 
@@ -169,9 +169,9 @@ def _training_rows(meta: dict, exp: Experiment | None, data) -> pd.DataFrame:
         raise AutoMLError("This machine cannot see the experiment folder, so it has no training rows.",
                           "Give --data: a copy of the experiment's train.parquet (or a path to it that this "
                           "machine can read).")
-    expected = (meta.get("rows") or {}).get("train")
-    if meta["target"] not in frame.columns or (expected is not None and len(frame) != expected):
-        lacks = "" if meta["target"] in frame.columns else " and no target column"
+    expected = meta.rows.train
+    if meta.target not in frame.columns or (expected is not None and len(frame) != expected):
+        lacks = "" if meta.target in frame.columns else " and no target column"
         raise AutoMLError(f"The data has {len(frame)} rows{lacks}; the search trains on the experiment's "
                           f"{expected} training rows.",
                           "Give the experiment's train.parquet, not the original table: held-out rows must "
@@ -190,14 +190,14 @@ def _leader_done(exp: Experiment | None) -> str | None:
     return None
 
 
-def _stop_reason(study: optuna.Study, meta: dict, exp: Experiment | None, budget: Budget,
+def _stop_reason(study: optuna.Study, meta: ExperimentMeta, exp: Experiment | None, budget: Budget,
                  objective: Objective) -> str:
     done = _leader_done(exp)
     if done:
         return done
     if budget.total_s is not None and budget.search_remaining() <= objective.cheapest_step_seconds():
         return "deadline"
-    budget_trials = meta.get("trial_budget")
+    budget_trials = meta.trial_budget
     if budget_trials is not None and started_trials(study) >= budget_trials:
         return "trial budget"
     return ""
