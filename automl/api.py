@@ -31,12 +31,13 @@ from automl.search import (
     ENSEMBLE_RESERVE,
     Budget,
     Objective,
+    ProgressReporter,
     SearchSpace,
-    counts,
     enqueue_defaults,
     make_study,
+    publish_setup,
     record_failures,
-    trial_rows,
+    stop_at_trial_budget,
 )
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -198,12 +199,11 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
     # Workers on other machines stop at this wall-clock time (the leader keeps its own, refit-aware clock).
     exp.update(search_deadline=None if budget.total_s is None else time.time() + budget.search_remaining(),
                trial_budget=config.trials, study_name=exp.id)
-    from automl.search import publish_setup, stop_at_trial_budget
-
     publish_setup(study, exp.record)
     # A resumed study's trial budget comes on top of the trials it already ran.
     already = sum(t.state != optuna.trial.TrialState.WAITING for t in study.get_trials(deepcopy=False))
-    reporter = _Reporter(exp, budget, config, progress, metric.greater_is_better)
+    reporter = ProgressReporter(exp, budget, config.cv_folds, config.trials, progress, metric.greater_is_better,
+                                 rows=_rows(exp))
     stop = stop_at_trial_budget(None if config.trials is None else already + config.trials)
     study.optimize(record_failures(objective), n_trials=config.trials, callbacks=[reporter, stop],
                    timeout=None if budget.total_s is None else max(budget.search_remaining(), 0.1),
@@ -224,54 +224,6 @@ def _save_reference(exp: Experiment, holdout: pd.DataFrame, X: pd.DataFrame, y: 
         preds.columns = [proba_class(c) for c in preds.columns]
     save_reference(exp, build_reference(X, space.schema, preds, space.task, seed=space.seed, target=y,
                                         positive_class=space.positive))
-
-
-class _Reporter:
-    """Optuna callback: writes progress.json, calls the user's progress function, stops on time/cancel.
-
-    Progress is written at most every ``every_s`` seconds: rebuilding it reads every trial back from
-    the storage, which on a small table cost as much as the trial itself.
-    """
-
-    def __init__(self, exp: Experiment, budget: Budget, config: FitConfig, progress: Progress | None,
-                 greater_is_better: bool, every_s: float = 1.0) -> None:
-        self.exp, self.budget, self.config, self.progress = exp, budget, config, progress
-        self.greater, self.every_s, self.last = greater_is_better, every_s, -float("inf")
-        self.rows = _rows(exp)
-
-    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        if trial.state == optuna.trial.TrialState.COMPLETE and trial.number == _best_number(study):
-            self.budget.reserve_for_refit(trial.user_attrs.get("fold_seconds", 0.0), self.config.cv_folds,
-                                          self.rows)
-        if time.monotonic() - self.last >= self.every_s:
-            self.report(study)
-        if self.exp.cancel_requested or self.budget.search_remaining() <= 0:
-            study.stop()
-
-    def report(self, study: optuna.Study, phase: str = "searching") -> None:
-        self.last = time.monotonic()
-        trials = trial_rows(study.get_trials(deepcopy=False))
-        done = trials[trials["state"] == "complete"]
-        best = None
-        if len(done):
-            best = done.sort_values("score", ascending=not self.greater).iloc[0]
-        info = {
-            "phase": phase, **counts(trials), "elapsed_s": round(self.budget.elapsed(), 2),
-            "budget_s": self.budget.total_s, "trial_budget": self.config.trials,
-            "remaining_s": None if self.budget.total_s is None else round(max(self.budget.remaining(), 0), 2),
-            "best_score": None if best is None else float(best["score"]),
-            "best_algorithm": None if best is None else best["algorithm"], "updated": ex.now_iso(),
-        }
-        self.exp.write_json(ex.PROGRESS, info)
-        if self.progress:
-            self.progress(info)
-
-
-def _best_number(study: optuna.Study) -> int | None:
-    try:
-        return study.best_trial.number
-    except ValueError:
-        return None
 
 
 def _rows(exp: Experiment) -> int:

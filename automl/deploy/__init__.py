@@ -6,5 +6,5 @@ from automl.deploy._predict import describe_model, experiment_of_file, predict_e
 from automl.deploy._report import build_report
 from automl.deploy._serve import serve
 
-__all__ = ["OnnxModel", "build_report", "bundle", "describe_model", "experiment_of_file", "export_onnx",
-    "export_skops", "load_model", "onnx_support", "pipeline_to_onnx", "predict_experiment", "predict_frame", "serve"]
+__all__ = ["OnnxModel", "build_report", "bundle", "describe_model", "experiment_of_file", "export_onnx", "export_skops",
+    "load_model", "onnx_support", "pipeline_to_onnx", "predict_experiment", "predict_frame", "serve"]

@@ -2,39 +2,16 @@
 
 from automl.evaluation._compare import compare
 from automl.evaluation._fairness import (
-    CLASS_METRICS,
-    REGRESSION_METRICS,
-    FairnessReport,
-    GroupFairness,
-    experiment_fairness,
-    fairness_report,
-    group_labels,
-    sensitive_candidates,
+    CLASS_METRICS, REGRESSION_METRICS, FairnessReport, GroupFairness, experiment_fairness, fairness_report,
+    group_labels, sensitive_candidates
 )
 from automl.evaluation._holdout import (
-    LABELS,
-    Confusion,
-    EvaluationData,
-    bootstrap_interval,
-    calibration_table,
-    classification_metrics,
-    confusion,
-    evaluate,
-    evaluate_experiment,
-    evaluation_data,
-    experiment_evaluation_data,
-    holdout_inputs,
-    regression_metrics,
-    roc_curves,
-    weighted_metric,
+    LABELS, Confusion, EvaluationData, bootstrap_interval, calibration_table, classification_metrics, confusion,
+    evaluate, evaluate_experiment, evaluation_data, experiment_evaluation_data, holdout_inputs, regression_metrics,
+    roc_curves, weighted_metric
 )
 from automl.evaluation._threshold import (
-    ThresholdClassifier,
-    apply_threshold,
-    base_model,
-    gain_table,
-    save_threshold,
-    threshold_table,
+    ThresholdClassifier, apply_threshold, base_model, gain_table, save_threshold, threshold_table
 )
 
 __all__ = ["CLASS_METRICS", "Confusion", "EvaluationData", "FairnessReport", "GroupFairness", "LABELS",

@@ -1,0 +1,63 @@
+"""Progress of a running search: the study callback that writes progress.json and stops on time or cancel."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import optuna
+
+from automl import experiment as ex
+from automl.experiment import Experiment
+from automl.search._budget import Budget
+from automl.search._leaderboard import counts, trial_rows
+
+
+class ProgressReporter:
+    """Optuna callback: writes progress.json, calls the user's progress function, stops on time/cancel.
+
+    Progress is written at most every ``every_s`` seconds: rebuilding it reads every trial back from
+    the storage, which on a small table cost as much as the trial itself.
+    """
+
+    def __init__(self, exp: Experiment, budget: Budget, cv_folds: int, trial_budget: int | None,
+                 progress: Callable[[dict[str, Any]], None] | None, greater_is_better: bool, rows: int,
+                 every_s: float = 1.0) -> None:
+        self.exp, self.budget, self.progress = exp, budget, progress
+        self.cv_folds, self.trial_budget, self.rows = cv_folds, trial_budget, rows
+        self.greater, self.every_s, self.last = greater_is_better, every_s, -float("inf")
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if trial.state == optuna.trial.TrialState.COMPLETE and trial.number == _best_number(study):
+            self.budget.reserve_for_refit(trial.user_attrs.get("fold_seconds", 0.0), self.cv_folds,
+                                          self.rows)
+        if time.monotonic() - self.last >= self.every_s:
+            self.report(study)
+        if self.exp.cancel_requested or self.budget.search_remaining() <= 0:
+            study.stop()
+
+    def report(self, study: optuna.Study, phase: str = "searching") -> None:
+        self.last = time.monotonic()
+        trials = trial_rows(study.get_trials(deepcopy=False))
+        done = trials[trials["state"] == "complete"]
+        best = None
+        if len(done):
+            best = done.sort_values("score", ascending=not self.greater).iloc[0]
+        info = {
+            "phase": phase, **counts(trials), "elapsed_s": round(self.budget.elapsed(), 2),
+            "budget_s": self.budget.total_s, "trial_budget": self.trial_budget,
+            "remaining_s": None if self.budget.total_s is None else round(max(self.budget.remaining(), 0), 2),
+            "best_score": None if best is None else float(best["score"]),
+            "best_algorithm": None if best is None else best["algorithm"], "updated": ex.now_iso(),
+        }
+        self.exp.write_json(ex.PROGRESS, info)
+        if self.progress:
+            self.progress(info)
+
+
+def _best_number(study: optuna.Study) -> int | None:
+    try:
+        return study.best_trial.number
+    except ValueError:
+        return None
