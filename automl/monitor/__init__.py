@@ -13,7 +13,8 @@ from automl.monitor._drift import (
     wasserstein,
     wasserstein_std,
 )
-from automl.monitor._monitor import MonitorReport, expected_roc_auc, monitor, monitor_experiment
+from automl.monitor._monitor import MonitorReport, monitor, monitor_experiment
+from automl.monitor._performance import expected_roc_auc
 from automl.monitor._reference import MAX_CATEGORIES, OTHER, QUANTILES, build_reference, load_reference, save_reference
 from automl.monitor._retrain import champion_vs_challenger, current_champion, promote, retrain_request
 
