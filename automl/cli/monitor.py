@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     """The handler: print the report; return 0 (no drift) or 1 (drift). Bad input raises AutoMLError."""
     from automl.data import read_table
     from automl.experiment import Workspace
+    from automl.explain import IMPORTANCE
     from automl.monitor import DriftSettings, monitor_experiment
 
     settings = DriftSettings(p_value=args.p_value, distance=args.distance,
@@ -50,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     if args.timestamp and args.timestamp not in live.columns:
         raise AutoMLError(f"The live table has no column '{args.timestamp}'.",
                           f"Use one of: {', '.join(map(str, live.columns[:20]))}.")
-    report = monitor_experiment(experiment, live, settings=settings, timestamp_column=args.timestamp)
+    report = monitor_experiment(experiment, live, settings=settings, timestamp_column=args.timestamp,
+                                importances=experiment.read_json(IMPORTANCE))  # SHAP shares, if explained
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:

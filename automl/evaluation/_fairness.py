@@ -16,17 +16,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data import proba_class
 from automl.errors import AutoMLError
-from automl.metrics import BINARY, MULTICLASS, REGRESSION, positive_class
+from automl.metrics import BINARY, METRICS, MULTICLASS, REGRESSION, Predictions, positive_class
 
 MAX_DISTINCT_NUMERIC = 10  # more distinct numbers than this: quantile bands
 MAX_GROUPS = 20  # more categories than this: the rarest are pooled as "(other)"
 SMALL_GROUP = 30  # rows; rates of smaller groups are flagged as noisy
 MISSING, OTHER = "(missing)", "(other)"
-CLASS_METRICS = {"selection_rate": "Selection rate", "accuracy": "Accuracy", "tpr": "True positive rate",
-                 "fpr": "False positive rate"}
-REGRESSION_METRICS = {"mae": "MAE", "mean_prediction": "Mean prediction", "mean_actual": "Mean actual"}
+# Per-group columns and their labels. Accuracy and MAE are the registry's metrics, scored and labelled by it;
+# the rates about the positive class (and the means) are group statistics of their own.
+CLASS_METRICS = {"selection_rate": "Selection rate", "accuracy": METRICS["accuracy"].label,
+                 "tpr": "True positive rate", "fpr": "False positive rate"}
+REGRESSION_METRICS = {"mae": METRICS["mae"].label, "mean_prediction": "Mean prediction", "mean_actual": "Mean actual"}
 
 
 @dataclass
@@ -83,21 +84,28 @@ def group_metrics(y_true, y_pred, groups, task: str, positive: Any = None) -> pd
     frame = pd.DataFrame({"group": np.asarray(groups, dtype=object), "y": np.asarray(y_true),
                           "p": np.asarray(y_pred)})
     if task == REGRESSION:
-        frame["err"] = (frame["p"].astype(float) - frame["y"].astype(float)).abs()
-        out = frame.groupby("group", sort=True).agg(count=("y", "size"), mae=("err", "mean"),
-                                                     mean_prediction=("p", "mean"), mean_actual=("y", "mean"))
+        frame[["y", "p"]] = frame[["y", "p"]].astype(float)
+        out = frame.groupby("group", sort=True).agg(count=("y", "size"), mean_prediction=("p", "mean"),
+                                                     mean_actual=("y", "mean"))
+        out.insert(1, "mae", _per_group(frame, "mae"))
         return out.reset_index()
     frame["actual"], frame["said"] = frame["y"] == positive, frame["p"] == positive
-    frame["right"] = frame["y"] == frame["p"]
     frame["tp"], frame["fp"] = frame["actual"] & frame["said"], ~frame["actual"] & frame["said"]
-    sums = frame.groupby("group", sort=True)[["actual", "said", "right", "tp", "fp"]].sum()
+    sums = frame.groupby("group", sort=True)[["actual", "said", "tp", "fp"]].sum()
     count = frame.groupby("group", sort=True).size()
     negatives = count - sums["actual"]
     out = pd.DataFrame({"count": count, "positive_rate": sums["actual"] / count,
-                        "selection_rate": sums["said"] / count, "accuracy": sums["right"] / count,
+                        "selection_rate": sums["said"] / count, "accuracy": _per_group(frame, "accuracy"),
                         "tpr": (sums["tp"] / sums["actual"]).where(sums["actual"] > 0),
                         "fpr": (sums["fp"] / negatives).where(negatives > 0)})
     return out.reset_index()
+
+
+def _per_group(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The registry's metric ``name`` on each group's rows."""
+    metric = METRICS[name]
+    return frame.groupby("group", sort=True)[["y", "p"]].apply(
+        lambda g: metric.score(Predictions(g["y"].to_numpy(), g["p"].to_numpy())))
 
 
 def _gap(table: pd.DataFrame, column: str) -> tuple[float | None, str | None, str | None]:
@@ -123,7 +131,7 @@ def column_fairness(y_true, y_pred, values: pd.Series, task: str, positive: Any 
     if task == REGRESSION:
         gap, hi, lo = _gap(table, "mae")
         gaps["mae_gap"] = gap
-        overall = float(np.mean(np.abs(np.asarray(y_pred, float) - np.asarray(y_true, float))))
+        overall = METRICS["mae"].score(Predictions(np.asarray(y_true, float), np.asarray(y_pred, float)))
         if gap is not None and overall > 0 and gap / overall > mae_threshold:
             mae = table.set_index("group")["mae"]
             warnings.append(f"Predictions are off by {mae[hi]:,.4g} on average when {col} is '{hi}' but by "
@@ -176,19 +184,6 @@ def fairness_report(frame: pd.DataFrame, y_true, y_pred, sensitive: str | list[s
     return FairnessReport(task, positive, threshold,
                           [column_fairness(y_true, y_pred, frame[c], task, positive, threshold, mae_threshold, bands)
                            for c in columns], notes)
-
-
-def experiment_fairness(experiment, sensitive: str | list[str], threshold: float = 0.1,
-                        positive: Any = None, bands: int = 4) -> FairnessReport:
-    """Fairness on an experiment's held-out rows, at its saved decision threshold if any."""
-    from automl.evaluation._holdout import holdout_inputs
-
-    args = holdout_inputs(experiment)
-    hold = experiment.holdout()
-    features = hold.drop(columns=[c for c in hold.columns if c == "prediction" or proba_class(c) is not None
-                                  or c == experiment.target])
-    return fairness_report(features, args["y_true"], args["y_pred"], sensitive, args["task"],
-                           positive if positive is not None else args["positive"], threshold, bands=bands)
 
 
 def sensitive_candidates(frame: pd.DataFrame, limit: int = MAX_GROUPS) -> list[str]:

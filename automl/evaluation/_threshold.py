@@ -105,7 +105,7 @@ def save_threshold(experiment: Any, threshold: float | None) -> Any:
     if experiment.task != "binary":
         raise AutoMLError(f"A decision threshold applies to binary experiments; this one is {experiment.task}.",
                           "Use the class probabilities directly, or train a binary experiment.")
-    positive = experiment.meta.get("positive_class")
+    positive = experiment.record.positive_class
     model = apply_threshold(experiment.load_model(), threshold, positive)
     atomic_write_with(experiment.file(MODEL), lambda path: joblib.dump(model, path))
     experiment.update(threshold=None if threshold is None else float(threshold))

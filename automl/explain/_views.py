@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shap
-from sklearn.inspection import permutation_importance as sk_permutation_importance
 
 from automl import experiment as ex
 from automl.data import DATETIME, NUMERIC, canonical_categories
 from automl.errors import AutoMLError
+from automl.evaluation import permutation_scores
 from automl.experiment import Experiment
 from automl.explain._explain import FOLDER, Explanation, global_importance
-from automl.metrics import Predictions, get_metric, predictions_from_proba
+from automl.metrics import get_metric
 
 PERMUTATION = f"{FOLDER}/permutation.json"
 INTERACTION_ROWS = 10_000  # shap.utils.approximate_interactions shuffles with the global RNG above this
@@ -141,23 +141,10 @@ def permutation_importance(experiment: Experiment, n_repeats: int = 5, max_rows:
         hold = hold.iloc[np.sort(np.random.default_rng(seed).choice(len(hold), max_rows, replace=False))]
     metric = get_metric(experiment.metric, task)
     positive = experiment.record.positive_class
-    sign = 1.0 if metric.greater_is_better else -1.0
-
-    def scorer(model: Any, X: pd.DataFrame, y: pd.Series) -> float:
-        if task == "regression":
-            return sign * metric.score(Predictions(np.asarray(y), np.asarray(model.predict(X))))
-        proba = model.predict_proba(X)
-        return sign * metric.score(predictions_from_proba(np.asarray(y, dtype=object), proba,
-                                                          list(model.classes_), positive))
-
-    model = experiment.load_model()
     X, y = hold[features].reset_index(drop=True), hold[target].reset_index(drop=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = sk_permutation_importance(model, X, y, scoring=scorer, n_repeats=n_repeats, random_state=seed)
-        baseline = sign * scorer(model, X, y)
-    table = pd.DataFrame({"feature": features, "importance_mean": result.importances_mean,
-                          "importance_std": result.importances_std})
+    result = permutation_scores(experiment.load_model(), X, y, task, metric, positive, n_repeats, seed)
+    baseline = result.baseline
+    table = pd.DataFrame({"feature": features, "importance_mean": result.mean, "importance_std": result.std})
     table = table.sort_values("importance_mean", ascending=False, kind="stable").reset_index(drop=True)
     out = PermutationImportance(table=table, metric=metric.name, metric_label=metric.label,
                                 baseline=float(baseline), n_rows_used=len(X),

@@ -154,7 +154,7 @@ def _evaluate_holdout(model, hold: pd.DataFrame, space) -> tuple[pd.DataFrame, d
                                list(model.classes_), space.positive)
     scores = {}
     for name, metric in METRICS.items():
-        if space.task in metric.tasks:
+        if space.task in metric.tasks and metric.optimisable:  # the held-out report stores what search can optimise
             try:
                 scores[name] = metric.score(pred)
             except ValueError:  # e.g. a class absent from a tiny held-out split

@@ -1,7 +1,8 @@
 """Monitoring: the training reference, the drift-test registry, live-vs-training reports, retraining."""
 
 from automl.monitor._drift import DriftSettings
-from automl.monitor._monitor import MonitorReport, expected_roc_auc, monitor, monitor_experiment
+from automl.monitor._monitor import MonitorReport, monitor, monitor_experiment
+from automl.monitor._performance import expected_roc_auc
 from automl.monitor._profile import MAX_CATEGORIES, OTHER, QUANTILES
 from automl.monitor._reference import build_reference, load_reference, save_reference
 from automl.monitor._retrain import champion_vs_challenger, promote, retrain_request

@@ -8,6 +8,7 @@ from automl.data import read_table
 from automl.deploy import _prediction_log as prediction_log
 from automl.errors import AutoMLError
 from automl.experiment import FINISHED
+from automl.explain import IMPORTANCE
 from automl.monitor import DriftSettings, champion_vs_challenger, monitor_experiment, promote
 from automl.plots.monitor import (
     drift_over_time_figure,
@@ -60,7 +61,8 @@ if live is None:
 try:
     report = monitor_experiment(exp, live, settings=DriftSettings(p_value=p_value, distance=distance,
                                                                    dataset_share=share),
-                                timestamp_column=None if stamp == "(none)" else stamp)
+                                timestamp_column=None if stamp == "(none)" else stamp,
+                                importances=exp.read_json(IMPORTANCE))  # SHAP shares, if explained
 except AutoMLError as err:
     show_error(err)
     st.stop()

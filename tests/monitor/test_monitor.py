@@ -75,15 +75,18 @@ def test_monitor_experiment_builds_reference_and_caches_importance(phoneme_exp, 
     cached = json.loads(exp.file("monitor_importance.json").read_text())
     assert cached["method"] == "permutation" and set(cached["importance"]) == {f"V{i}" for i in range(1, 6)}
     assert labelled_report.importance is not None
-    # An explanation cache, when a colleague's code wrote one, takes precedence.
-    exp.write_json("explain/importance.json", [{"feature": "V1", "importance": 3.0},
-                                               {"feature": "V2", "importance": 1.0}])
+    # Importances the caller passes (explain's SHAP shares, say) take precedence over the permutation cache.
+    report = monitor_experiment(exp, phoneme_exp[2].drop(columns="Class"), importances={"V1": 3.0, "V2": 1.0})
+    weights = report.table().set_index("column")["importance"]
+    assert weights["V1"] == pytest.approx(0.75) and weights["V3"] == 0.0
+    # Without them, monitoring uses its own permutation importance: it never reads explain's files by path.
+    exp.write_json("explain/importance.json", {"V1": 1.0})
     try:
-        report = monitor_experiment(exp, phoneme_exp[2].drop(columns="Class"))
-        weights = report.table().set_index("column")["importance"]
-        assert weights["V1"] == pytest.approx(0.75) and weights["V3"] == 0.0
+        own = monitor_experiment(exp, phoneme_exp[2].drop(columns="Class")).table().set_index("column")["importance"]
     finally:
         exp.file("explain/importance.json").unlink()
+    total = sum(cached["importance"].values())
+    assert total > 0 and own.to_dict() == pytest.approx({k: v / total for k, v in cached["importance"].items()})
 
 
 def test_performance_with_labels_matches_sklearn(phoneme_exp, labelled_report):
@@ -105,7 +108,7 @@ def test_performance_with_labels_matches_sklearn(phoneme_exp, labelled_report):
 
 
 def test_many_labelled_rows_skip_the_bootstrap_but_score_the_same(phoneme_exp, labelled_report, monkeypatch):
-    import automl.monitor._monitor as monitor_module
+    import automl.monitor._performance as monitor_module
 
     monkeypatch.setattr(monitor_module, "BOOTSTRAP_ROWS", 100)
     report = monitor_experiment(phoneme_exp[0], phoneme_exp[2])
