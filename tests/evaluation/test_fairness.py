@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from conftest import DATA, SAMPLES
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+from heldout_helpers import fitted, make_experiment
 from sklearn.linear_model import LogisticRegression
-from test_evaluate import fitted, make_experiment
 
 from automl.errors import AutoMLError
 from automl.evaluation import experiment_fairness, fairness_report, group_labels, save_threshold, sensitive_candidates

@@ -6,8 +6,8 @@ import numpy as np
 import optuna
 import pytest
 from conftest import DATA, SAMPLES
+from heldout_helpers import make_experiment, predictions
 from sklearn.linear_model import LogisticRegression, Ridge
-from test_evaluate import make_experiment, predictions
 
 from automl.evaluation import evaluation_data, holdout_inputs
 from automl.plots.evaluation import MAX_POINTS, evaluation_figures, threshold_figure
