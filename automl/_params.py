@@ -112,7 +112,7 @@ class TextList(Constraint):
 
 
 def _number(bound: float) -> str:
-    return f"{bound:,}" if float(bound).is_integer() and abs(bound) < 1e15 else f"{bound:g}"
+    return f"{int(bound):,}" if float(bound).is_integer() and abs(bound) < 1e15 else f"{bound:g}"
 
 
 def _shown(value: Any) -> str:
@@ -122,7 +122,7 @@ def _shown(value: Any) -> str:
 
 def validate_params(params: Mapping[str, Any], constraints: Mapping[str, Iterable[Constraint | None]],
                     caller: str, fixes: Mapping[str, str] | None = None) -> None:
-    """Raise an :class:`AutoMLError` for the first parameter no constraint of its own accepts.
+    """Raise an :class:`AutoMLError` for the first parameter none of its constraints accepts.
 
     ``None`` in a parameter's constraints allows ``None``; parameters without constraints are not checked.
     """
@@ -136,6 +136,6 @@ def validate_params(params: Mapping[str, Any], constraints: Mapping[str, Iterabl
         rules = [c for c in allowed if c is not None]
         if any(c.is_satisfied_by(value) for c in rules):
             continue
-        described = " or ".join(c.describe() for c in rules) + (" or None" if None in allowed else "")
+        described = " or ".join(c.describe() for c in rules)  # (None, where allowed, is left unsaid: it is the default)
         raise AutoMLError(f"The '{name}' parameter of {caller} must be {described}. Got {_shown(value)} instead.",
                           (fixes or {}).get(name))
