@@ -157,3 +157,12 @@ def test_parquet_binary_columns_are_decoded_when_text_and_refused_when_not():
     pq.write_table(pa.table({"blob": pa.array([b"\xff\x00", b"\xfe"], pa.binary()), "y": [0, 1]}), raw)
     with pytest.raises(DataError, match="binary column 'blob'"):
         read_table(raw.getvalue(), name="b.parquet")
+
+
+def test_an_xlsx_declaring_more_cells_than_the_limit_is_refused_before_parsing(monkeypatch):
+    buffer = io.BytesIO()
+    pd.DataFrame({f"c{i}": range(100) for i in range(20)}).to_excel(buffer, index=False)
+    assert read_table(buffer.getvalue(), name="w.xlsx").shape == (100, 20)
+    monkeypatch.setenv("AUTOML_MAX_CELLS", "1000")
+    with pytest.raises(DataError, match="101 rows x 20 columns = 2,020 cells; the limit is 1,000"):
+        read_table(buffer.getvalue(), name="w.xlsx")
