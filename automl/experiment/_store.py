@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -198,6 +199,16 @@ def model_fingerprint(experiment: Experiment) -> str:
     return fingerprint(experiment.model_path)
 
 
+_ID = re.compile(r"[A-Za-z0-9]{1,64}")  # ids are 16 hex digits; anything else (a 300-character link) is no id
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long, a folder we may not read
+        return False
+
+
 def _worker_alive(pid: int | None, host: str | None) -> bool:
     if not pid:
         return True  # not started by a worker we track: trust the stored status
@@ -238,8 +249,9 @@ class Workspace:
     def get(self, exp_id: str) -> Experiment:
         exp_id = str(exp_id).strip()
         path = self.root / exp_id
-        if not exp_id or not exp_id.isalnum() or not (path / META).exists():
-            raise ExperimentNotFound(f"There is no experiment '{exp_id}' in the workspace '{self.root}'.",
+        if not _ID.fullmatch(exp_id) or not _is_file(path / META):
+            shown = exp_id if len(exp_id) <= 40 else exp_id[:40] + "…"
+            raise ExperimentNotFound(f"There is no experiment '{shown}' in the workspace '{self.root}'.",
                                      "Check the link or id, or open the Experiments page to pick one.")
         return Experiment(path)
 
