@@ -46,8 +46,8 @@ def profile_table(frame: pd.DataFrame, target: str | None = None, task: str | No
     if target is not None:
         leaks, unchecked = leakage_suspects(frame, target, task, schema)
         if unchecked:
-            notes.append(f"only the first {len(schema.columns) - unchecked:,} columns were checked for leakage; "
-                         f"{unchecked:,} more were not (the check is capped at {MAX_CELLS:,} cells)")
+            notes.append(f"the last {unchecked:,} candidate columns were not checked for leakage "
+                         f"(the check reads at most {MAX_CELLS:,} cells, rows × columns)")
     rows = []
     for col in schema.columns:
         warn = column_warnings(col, len(frame))
