@@ -23,6 +23,7 @@ SAMPLE_ROWS = 50_000
 MAX_CELLS = 2_000_000  # sampled rows × checked columns: the leakage check's whole budget
 MIN_SAMPLE_ROWS = 500  # below this a wide table checks fewer columns rather than fewer rows
 QUANTILE_BINS = 50
+CHUNK_CELLS = 5_000_000  # rows × bin edges × columns compared at once when binning numbers
 
 
 @dataclass
@@ -60,7 +61,16 @@ def profile_table(frame: pd.DataFrame, target: str | None = None, task: str | No
                      "used": col.usable and col.name != target, "warnings": "; ".join(warn)})
         notes.extend(f"'{col.name}': {w}" for w in warn if w != "target")
     return Profile(columns=pd.DataFrame(rows), warnings=notes, n_rows=len(frame), n_columns=frame.shape[1],
-                   memory_mb=round(frame.memory_usage(deep=True).sum() / 1e6, 2))
+                   memory_mb=round(_memory_bytes(frame) / 1e6, 2))
+
+
+def _memory_bytes(frame: pd.DataFrame) -> int:
+    """``frame.memory_usage(deep=True).sum()``, with NumPy columns counted from their dtype in one step."""
+    flat = [i for i, dtype in enumerate(frame.dtypes) if isinstance(dtype, np.dtype) and dtype.kind != "O"]
+    rest = np.setdiff1d(np.arange(frame.shape[1]), flat)
+    deep = frame.iloc[:, rest].memory_usage(deep=True, index=False).sum() if len(rest) else 0
+    return int(sum(frame.dtypes.iloc[flat].map(lambda d: d.itemsize)) * len(frame) + deep
+               + frame.index.memory_usage(deep=True))
 
 
 def _full_schema(frame: pd.DataFrame, schema: Schema | None) -> Schema:
@@ -108,55 +118,72 @@ def leakage_suspects(frame: pd.DataFrame, target: str, task: str | None,
     n_rows, n_cols = work_bounds(len(frame), len(names))
     unchecked = max(len(names) - n_cols, 0)
     names = names[:n_cols]
-    sample = frame.sample(n_rows, random_state=0) if len(frame) > n_rows else frame
-    y = sample[target]
+    rows = np.arange(len(frame)) if len(frame) <= n_rows else \
+        np.sort(np.random.default_rng(0).choice(len(frame), n_rows, replace=False))
+    y = frame[target].iloc[rows]
     keep = y.notna().to_numpy()
-    if not names or keep.sum() == 0:
+    rows, y = rows[keep], y[keep]
+    if not names or len(rows) == 0:
         return {}, unchecked
-    sample, y = sample.loc[keep, names], y[keep]
-    numeric = {c.name for c in schema.columns if c.kind == NUMERIC}
-    scores = _rank_correlations(sample, pd.to_numeric(y, errors="coerce")) if regression \
-        else _majority_scores(sample, y, numeric)
+    kind = {c.name: c.kind for c in schema.columns}
+    numeric = [n for n in names if kind[n] == NUMERIC]
+    values = _numeric_matrix(frame, numeric)[rows]  # rows picked in NumPy: one copy of the table, not two
+    if regression:
+        scores = _rank_correlations(values, pd.to_numeric(y, errors="coerce").to_numpy(dtype=float))
+    else:
+        codes = np.empty((len(rows), len(names)), dtype=np.int64)
+        is_num = np.array([kind[n] == NUMERIC for n in names], dtype=bool)
+        codes[:, is_num] = _numeric_codes(values)
+        for i in np.flatnonzero(~is_num):
+            codes[:, i] = pd.factorize(frame[names[i]].to_numpy()[rows])[0]
+        scores = _majority_scores(codes, y)
     return {n: float(s) for n, s in zip(names, scores) if np.isfinite(s) and s >= LEAKAGE_SCORE}, unchecked
 
 
-def _rank_correlations(x: pd.DataFrame, y: pd.Series) -> np.ndarray:
+def _numeric_matrix(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """The columns as one float matrix (NaN where missing)."""
+    if not names:
+        return np.empty((len(frame), 0))
+    try:
+        return frame[names].to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):  # a schema from elsewhere may call text digits numeric
+        return frame[names].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _rank_correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """|Spearman ρ| of every column with ``y``: one matrix product for complete columns, pandas for the rest."""
-    ranks = x.rank()
-    ry = y.rank().to_numpy(dtype=float)
-    complete = ranks.notna().all().to_numpy()
+    ranks = pd.DataFrame(x).rank().to_numpy()
+    ry = pd.Series(y).rank().to_numpy()
+    complete = ~np.isnan(ranks).any(axis=0)
     out = np.full(x.shape[1], np.nan)
     if complete.any() and np.isfinite(ry).all():
-        rx = ranks.loc[:, complete].to_numpy(dtype=float)
+        rx = ranks[:, complete]
         rx, ryc = rx - rx.mean(axis=0), ry - ry.mean()
         with np.errstate(invalid="ignore", divide="ignore"):
             out[complete] = np.abs(ryc @ rx) / np.sqrt((rx ** 2).sum(axis=0) * (ryc ** 2).sum())
     for i in np.flatnonzero(~complete):  # pairs with a missing value drop out: pandas does that per column
-        out[i] = abs(pd.to_numeric(x.iloc[:, i], errors="coerce").corr(y, method="spearman"))
+        out[i] = abs(pd.Series(x[:, i]).corr(pd.Series(y), method="spearman"))
     return out
 
 
-def _majority_scores(x: pd.DataFrame, y: pd.Series, numeric: set[str]) -> np.ndarray:
-    """Per column, the share of rows whose class is their value's majority class.
+def _majority_scores(codes: np.ndarray, y: pd.Series) -> np.ndarray:
+    """Per column of value ``codes`` (-1 missing), the share of rows whose class is their value's majority class.
 
-    Many-valued numbers are cut into 50 quantile bins (as ``pd.qcut``); a column with
-    more distinct values than half the rows is skipped (NaN): near-unique values
-    "predict" anything in-sample, which makes them ids, not leaks.
+    A column with more distinct values than half the rows is skipped (NaN): near-unique
+    values "predict" anything in-sample, which makes them ids, not leaks.
     """
     y_codes, classes = pd.factorize(y)
     baseline = np.bincount(y_codes).max() / len(y_codes)
-    out = np.full(x.shape[1], np.nan)
+    out = np.full(codes.shape[1], np.nan)
     if baseline >= LEAKAGE_SCORE:
         return out  # guessing the majority already scores that high: no column can be told apart
     n, k = len(y_codes), len(classes)
-    codes = _code_matrix(x, numeric)
-    groups = codes.max(axis=0) + 2  # -1 (missing) is a group of its own, as "nan" was in a crosstab
-    distinct = np.array([np.unique(codes[codes[:, i] >= 0, i]).size for i in range(codes.shape[1])])
-    check = distinct <= 0.5 * n
+    check = _distinct(codes) <= 0.5 * n
     if not check.any():
         return out
     cols = np.flatnonzero(check)
-    offsets = np.concatenate([[0], np.cumsum(groups[cols])[:-1]])
+    groups = codes[:, cols].max(axis=0) + 2  # -1 (missing) is a group of its own, as "nan" was in a crosstab
+    offsets = np.concatenate([[0], np.cumsum(groups)[:-1]])
     group_of = (codes[:, cols] + 1) + offsets  # one id per (column, value)
     keys, counts = np.unique((group_of * k + y_codes[:, None]).ravel(), return_counts=True)
     cell_group = keys // k
@@ -167,40 +194,40 @@ def _majority_scores(x: pd.DataFrame, y: pd.Series, numeric: set[str]) -> np.nda
     return out
 
 
-def _code_matrix(x: pd.DataFrame, numeric: set[str]) -> np.ndarray:
-    """Integer codes of every column's values (-1 when missing), many-valued numbers as quantile bins.
-
-    Numeric columns go through NumPy as one matrix; only text columns are factorized one by one.
-    """
-    codes = np.empty(x.shape, dtype=np.int64)
-    with np.errstate(invalid="ignore"):  # inf - inf inside quantiles: those edges are NaN, harmless here
-        _fill_codes(x, numeric, codes)
+def _numeric_codes(values: np.ndarray) -> np.ndarray:
+    """Codes of numeric columns: the value's rank among distinct values, or its quantile bin when there are
+    more than 50 (``pd.qcut(x, 50, duplicates='drop')``'s bins, up to rounding at an edge); -1 for NaN."""
+    codes = np.full(values.shape, -1, dtype=np.int64)
+    ordered = np.sort(values, axis=0)  # NaN last; one sort gives the distinct counts and the quantiles
+    many = _distinct(values, ordered) > QUANTILE_BINS
+    few = np.flatnonzero(~many)
+    if len(few):
+        ranks = pd.DataFrame(values[:, few]).rank(method="dense").to_numpy() - 1
+        codes[:, few] = np.where(np.isnan(ranks), -1, ranks).astype(np.int64)
+    many = np.flatnonzero(many)
+    n_valid = (~np.isnan(ordered[:, many])).sum(axis=0)
+    quantiles = np.linspace(0, 1, QUANTILE_BINS + 1)
+    step = max(1, CHUNK_CELLS // max(len(values) * len(quantiles), 1))
+    for start in range(0, len(many), step):  # chunks bound the (rows, edges, columns) comparison's memory
+        cols, valid = many[start:start + step], n_valid[start:start + step]
+        block, sorted_block = values[:, cols], ordered[:, cols]
+        # np.quantile's linear method, read off the sorted columns (each with its own count of values)
+        position = (valid - 1)[None, :] * quantiles[:, None]
+        low = np.clip(np.floor(position), 0, valid - 1).astype(np.int64)
+        t = position - low
+        a = np.take_along_axis(sorted_block, low, axis=0)
+        b = np.take_along_axis(sorted_block, np.minimum(low + 1, (valid - 1)[None, :]), axis=0)
+        with np.errstate(invalid="ignore"):  # inf - inf: that edge is NaN, harmless here
+            edges = np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
+        upper = edges[1:]  # bin b is (edge b, edge b+1]; the lowest bin also holds the minimum itself,
+        upper[upper == edges[:1]] = -np.inf  # so an upper edge equal to it counts for every value alike
+        below = (upper[None, :, :] < block[:, None, :]).sum(axis=1)
+        codes[:, cols] = np.where(np.isnan(block), -1, below)
     return codes
 
 
-def _fill_codes(x: pd.DataFrame, numeric: set[str], codes: np.ndarray) -> None:
-    is_num = np.array([name in numeric for name in x.columns], dtype=bool)
-    for i, (_, series) in zip(np.flatnonzero(~is_num), x.loc[:, ~is_num].items()):
-        codes[:, i] = pd.factorize(series)[0]
-    if not is_num.any():
-        return
-    try:
-        values = x.loc[:, is_num].to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):  # a schema from elsewhere may call text digits numeric
-        values = x.loc[:, is_num].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    ordered = np.sort(values, axis=0)  # NaN last
-    distinct = (~np.isnan(ordered[:1])).sum(axis=0) + ((np.diff(ordered, axis=0) != 0)
-                                                       & ~np.isnan(ordered[1:])).sum(axis=0)
-    quantiles = np.linspace(0, 1, QUANTILE_BINS + 1)
-    complete = ~np.isnan(values).any(axis=0)
-    edges = np.quantile(values[:, complete], quantiles, axis=0) if complete.any() else None
-    edge_of = dict(zip(np.flatnonzero(complete), range(int(complete.sum()))))
-    for j, i in enumerate(np.flatnonzero(is_num)):
-        col, present = values[:, j], ~np.isnan(values[:, j])
-        if distinct[j] > QUANTILE_BINS:
-            cut = edges[:, edge_of[j]] if j in edge_of else np.quantile(col[present], quantiles)
-            # the bin (cut[b-1], cut[b]] as pd.qcut (right-closed, lowest included; equal edges merge)
-            col_codes = np.maximum(np.searchsorted(cut, col, side="left"), 1) - 1
-        else:
-            col_codes = np.searchsorted(np.unique(col[present]), col)
-        codes[:, i] = np.where(present, col_codes, -1)
+def _distinct(values: np.ndarray, ordered: np.ndarray | None = None) -> np.ndarray:
+    """Distinct non-missing values per column (NaN for floats, negative codes for integers are missing)."""
+    ordered = np.sort(values, axis=0) if ordered is None else ordered
+    present = ~np.isnan(ordered) if ordered.dtype.kind == "f" else ordered >= 0
+    return present[:1].sum(axis=0) + ((ordered[1:] != ordered[:-1]) & present[1:]).sum(axis=0)

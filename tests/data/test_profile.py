@@ -156,3 +156,21 @@ def test_the_leakage_check_is_capped_by_rows_times_columns_and_says_so(monkeypat
     profile = profile_table(frame, "y", "binary")
     assert _leaks(profile) == set()
     assert any("the last 20 candidate columns were not checked for leakage" in w for w in profile.warnings)
+
+
+def test_a_wide_numeric_table_infers_the_same_schema_column_by_column():
+    """infer_schema's batch path for plain numeric columns says exactly what infer_column says."""
+    from dataclasses import asdict
+
+    from automl.data import infer_schema
+    from automl.data._schema import infer_column
+
+    rng = np.random.default_rng(0)
+    n, columns = 300, {}
+    for j in range(160):
+        v = [rng.normal(size=n), np.where(rng.random(n) < 0.3, np.nan, rng.normal(size=n)),
+             rng.integers(0, 5, n), np.arange(n), rng.integers(0, 2, n), np.full(n, 3.0),
+             np.where(rng.random(n) < 0.1, np.inf, rng.normal(size=n)), rng.integers(-999, 999, n).astype(np.int32)]
+        columns[f"x{j}"] = v[j % 8]
+    frame = pd.DataFrame(columns).assign(s=rng.choice(["a", "b"], n))
+    assert [asdict(c) for c in infer_schema(frame).columns] == [asdict(infer_column(frame[c])) for c in frame]
