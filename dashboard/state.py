@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -32,8 +33,8 @@ class Table:
     target: str | None = None
     task: str | None = None  # None: detected
 
-    @property
-    def digest(self) -> str:
+    @cached_property
+    def digest(self) -> str:  # once per table: a page asks for it several times per run
         return hashlib.sha1(self.data).hexdigest()
 
 
@@ -42,9 +43,9 @@ def workspace() -> Workspace:
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading the table…")
-def read_cached(digest: str, data: bytes, name: str) -> pd.DataFrame:
-    """Read once per distinct file (``digest`` keys the cache cheaply)."""
-    return read_table(data, name=name)
+def read_cached(digest: str, _data: bytes, name: str) -> pd.DataFrame:
+    """Read once per distinct file: ``digest`` keys the cache (``_data``, unhashed, would cost a hash per rerun)."""
+    return read_table(_data, name=name)
 
 
 @dataclass(frozen=True)
@@ -58,17 +59,16 @@ class TableFacts:
 
 
 @st.cache_data(max_entries=16, show_spinner="Profiling the columns…")
-def profile_cached(digest: str, _data: bytes, name: str, target: str, task: str | None) -> tuple[TableFacts, Any]:
+def profile_cached(digest: str, _frame: pd.DataFrame, target: str, task: str | None) -> tuple[TableFacts, Any]:
     """Prepare and profile once per (file content, target, task): reruns and other users reuse it.
 
-    ``digest`` keys the cache (``_data`` is not hashed again); the profile (an
+    ``digest`` (of the file ``_frame`` was read from) keys the cache; the profile (an
     ``automl.data`` Profile) reuses the dataset's schema, so the columns are inferred once.
     """
-    frame = read_cached(digest, _data, name)
-    dataset = prepare_dataset(frame, target, task=task)
+    dataset = prepare_dataset(_frame, target, task=task)
     facts = TableFacts(task=dataset.task, rows_with_target=len(dataset.y), features=dataset.schema.features,
                        dropped_missing_target=dataset.dropped_missing_target)
-    return facts, profile_table(frame, target, dataset.task, schema=dataset.schema)
+    return facts, profile_table(_frame, target, dataset.task, schema=dataset.schema)
 
 
 def table() -> Table | None:

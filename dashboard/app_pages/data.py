@@ -49,7 +49,8 @@ if current is None:
     st.info("Choose a sample or upload a file to begin.")
     st.stop()
 
-frame = state.read_cached(current.digest, current.data, current.name)
+if picked is None or current.digest != picked.digest:  # otherwise `frame` is the current table already
+    frame = state.read_cached(current.digest, current.data, current.name)
 st.markdown(f"**{plain(current.name)}** · {len(frame):,} rows × {frame.shape[1]:,} columns")
 
 columns = list(frame.columns)
@@ -64,7 +65,7 @@ task = detected if task_choice == "auto" else task_choice
 current.target, current.task = target, (None if task_choice == "auto" else task_choice)
 
 try:
-    facts, profile = state.profile_cached(current.digest, current.data, current.name, target, task)
+    facts, profile = state.profile_cached(current.digest, frame, target, task)
 except AutoMLError as err:
     show_error(err)
     st.stop()

@@ -42,14 +42,10 @@ def browser():
 
 
 def wide_table(rows: int = 200, columns: int = 5000) -> pd.DataFrame:
-    """Numbers, small integers and a few categories, like the 20 MB file of the report; a binary target last."""
+    """Like the 20 MB file of the report: full-precision numbers (a fifth small integers); a binary target last."""
     rng = np.random.default_rng(0)
-    data = {}
-    for j in range(columns):
-        kind = j % 5
-        data[f"c{j}"] = (rng.normal(size=rows) * 1000 if kind < 3 else
-                         rng.choice(["alpha", "beta", "gamma", "delta"], size=rows) if kind == 3 else
-                         rng.integers(0, 100, size=rows))
+    data = {f"c{j}": rng.integers(0, 100, size=rows) if j % 5 == 4 else rng.normal(size=rows) * 1000
+            for j in range(columns)}
     data["target"] = rng.integers(0, 2, size=rows)
     return pd.DataFrame(data)
 
@@ -63,13 +59,12 @@ def open_data_page(browser, url: str):
     return page
 
 
-def ready(page, heading: str, features: int, timeout_ms: float) -> None:
+def is_ready(page, heading: str, features: int) -> bool:
     """The page shows the new table's heading and its profile, and its script run is over."""
-    page.get_by_text(heading).wait_for(timeout=timeout_ms)
-    page.locator('[data-testid="stMetric"]', has_text="Features used").locator(
-        '[data-testid="stMetricValue"]', has_text=f"{features}").wait_for(timeout=timeout_ms)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout_ms)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    metric = page.locator('[data-testid="stMetric"]', has_text="Features used").locator(
+        '[data-testid="stMetricValue"]', has_text=f"{features}")
+    return (page.get_by_text(heading).count() > 0 and metric.count() > 0
+            and page.locator('[data-testid="stStatusWidget"]').count() == 0)
 
 
 def test_two_users_uploading_at_once_both_get_their_page_within_5s(server, browser, tmp_path):
@@ -99,11 +94,15 @@ def test_two_users_uploading_at_once_both_get_their_page_within_5s(server, brows
     start = time.monotonic()
     for page, (path, _, _) in zip(pages, users):
         page.locator(FILE_INPUT).set_input_files(str(path))
-    took = []
-    for page, (_, heading, features) in zip(pages, users):
-        ready(page, heading, features, timeout_ms=60_000)
-        took.append(time.monotonic() - start)
+    took: dict[int, float] = {}
+    while len(took) < len(pages) and time.monotonic() - start < 60:  # poll both: each page's own time
+        for i, (page, (_, heading, features)) in enumerate(zip(pages, users)):
+            if i not in took and is_ready(page, heading, features):
+                took[i] = time.monotonic() - start
+        time.sleep(0.05)
+    assert all(page.locator('[data-testid="stException"]').count() == 0 for page in pages)
     stop.set()
     prober.join(timeout=15)
-    assert max(took) < READY_S, f"pages ready after {took} s"
+    print(f"pages ready after {took} s; health check at most {max(health, default=0):.2f} s")
+    assert len(took) == len(pages) and max(took.values()) < READY_S, f"pages ready after {took} s"
     assert health and max(health) < 2.0, f"health check took up to {max(health):.1f} s"
