@@ -10,7 +10,7 @@ import streamlit as st
 from automl.errors import AutoMLError
 from automl.experiment import COMPLETED, FINISHED, MODEL, model_summary
 from dashboard import cached, state
-from dashboard.components import experiment_header, require_experiment, show_error
+from dashboard.components import experiment_header, plain, require_experiment, show_error
 from dashboard.navigation import TRAIN
 
 st.title("Results")
@@ -37,7 +37,7 @@ except AutoMLError as err:
 
 summary = model_summary(record)
 for note in record.notes:
-    st.info(note, icon=":material/info:")
+    st.info(plain(note), icon=":material/info:")
 st.subheader("Held-out metrics")
 held_out = "?" if record.rows.holdout is None else f"{record.rows.holdout:,}"
 st.caption(f"{held_out} rows the search never saw · model: {summary.short} · "
@@ -69,7 +69,7 @@ if summary.is_ensemble:
 else:
     st.caption(f"The final model is {summary.text()}.")
 for name, why in record.left_out.items():
-    st.caption(f"Not searched: {name}: {why}")
+    st.caption(f"Not searched: {plain(name)}: {plain(why)}")
 
 st.subheader("Evaluation")
 figures = cached.eval_figures(exp.id, version)
@@ -82,7 +82,7 @@ for start in range(0, len(names), 2):
 if record.task == "binary":
     with st.expander("Decision threshold", icon=":material/tune:"):
         saved = record.threshold
-        chosen = st.slider(f"Predict '{record.positive_class}' when its probability is at least", 0.01, 0.99,
+        chosen = st.slider(f"Predict '{plain(record.positive_class)}' when its probability is at least", 0.01, 0.99,
                            float(saved if saved is not None else 0.5), 0.01, key=f"thr_{exp.id}")
         st.plotly_chart(cached.threshold_figure(exp.id, version, chosen), width="stretch", key="thr_fig")
         c1, c2 = st.columns(2)
@@ -105,10 +105,10 @@ with st.expander("Fairness across groups", icon=":material/balance:"):
             show_error(err)
         else:
             for note in report.notes:
-                st.caption(note)
+                st.caption(plain(note))
             for group, fig in zip(report.columns, cached.fairness_figures(report).values()):
                 for warning in group.warnings:
-                    st.warning(warning, icon=":material/warning:")
+                    st.warning(plain(warning), icon=":material/warning:")
                 st.dataframe(group.table, hide_index=True, width="stretch")
                 st.plotly_chart(fig, width="stretch", key=f"fair_fig_{group.column}")
 
