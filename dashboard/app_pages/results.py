@@ -23,7 +23,7 @@ if status not in FINISHED:
                  query_params={state.EXPERIMENT_PARAM: exp.id})
     st.stop()
 if status == "failed" or not exp.has_model:
-    st.error(f"This experiment has no model: {record.error or 'it stopped before the first trial completed'}.")
+    st.error(f"This experiment has no model: {exp.no_model_reason()}.")
     st.stop()
 if status != COMPLETED:
     st.warning("The search was cancelled; these are the results of the best model found until then.")
