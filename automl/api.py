@@ -118,7 +118,7 @@ def resume(exp: Experiment, *, time_budget: float | None = None, trials: int | N
     record = exp.record
     config = FitConfig(**{**record.config.to_dict(), "time_budget": time_budget, "trials": trials})
     budget = CancellableBudget(config.time_budget, cancelled=lambda: exp.cancel_requested)
-    exp.file(ex.CANCEL_FLAG).unlink(missing_ok=True)  # the cancel that stopped it before is done with
+    exp.clear_cancel()  # the cancel that stopped it before is done with
     exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config), error=None)
     try:
         train = exp.read_frame(ex.TRAIN)

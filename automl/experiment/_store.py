@@ -212,6 +212,11 @@ class Experiment:
         self._cancel = True
         atomic_write_bytes(self._writable(CANCEL_FLAG), now_iso().encode(), make_parent=False)
 
+    def clear_cancel(self) -> None:
+        """Forget an earlier cancel (here and in the flag file): a resumed search starts afresh."""
+        self._cancel = False
+        (self.path / CANCEL_FLAG).unlink(missing_ok=True)
+
     @property
     def cancel_requested(self) -> bool:
         """A cancel asked here or by another process; a removed folder stops its search too."""
