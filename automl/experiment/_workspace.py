@@ -67,8 +67,11 @@ class Workspace:
     def get(self, exp_id: str) -> Experiment:
         exp_id = str(exp_id).strip()
         path = self.root / exp_id
-        if not exp_id or not exp_id.isalnum() or not (path / META).exists():
-            raise ExperimentNotFound(f"There is no experiment '{exp_id}' in the workspace '{self.root}'.",
+        # Ids are 16 hex digits: anything long or odd is refused before it reaches the file system (a
+        # 300-character link raised "File name too long"); the message names no server path.
+        if not exp_id or len(exp_id) > 64 or not exp_id.isalnum() or not (path / META).exists():
+            shown = exp_id if len(exp_id) <= 40 else exp_id[:37] + "..."
+            raise ExperimentNotFound(f"There is no experiment '{shown}' in the workspace '{self.root.name}'.",
                                      "Check the link or id, or open the Experiments page to pick one.")
         return Experiment(path)
 

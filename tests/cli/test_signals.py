@@ -125,3 +125,41 @@ def test_the_summary_of_a_fit_cancelled_before_any_trial_says_so(tmp_path):
     frame = pd.read_csv(SAMPLES / "titanic.csv")
     automl.fit(frame, "Survived", experiment=exp, time_budget=20)
     assert exp.record.status == "cancelled" and exp.record.timing.elapsed_s < 10
+
+
+def test_a_waiting_worker_exits_143_on_sigterm_without_a_traceback(tmp_path):
+    exp = Workspace(tmp_path).create(name="leader not started")
+    proc = subprocess.Popen([sys.executable, "-m", "automl", "worker", exp.id, "--workspace", str(tmp_path),
+                             "--wait", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _catches(proc.pid, signal.SIGTERM):  # imports done, waiting
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 143 and "Traceback" not in err and "interrupted (SIGTERM)" in err
+
+
+def _catches(pid: int, signum: int) -> bool:
+    """Whether the process has a handler for ``signum`` (Linux: the SigCgt mask in /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
+def test_stop_signals_cancel_first_then_raise(tmp_path):
+    from automl.experiment import Interrupted, StopSignals
+
+    exp = Workspace(tmp_path).create()
+    with StopSignals(exp, quiet=True) as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.01)
+        assert exp.cancel_requested and exp.file("cancel.flag").exists() and stop.exit_code == 143
+        with pytest.raises(Interrupted) as raised:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+        assert raised.value.exit_code == 130
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handlers are given back
+    exp.clear_cancel()
+    assert not exp.cancel_requested

@@ -203,3 +203,10 @@ def test_listing_skips_folders_being_deleted_and_removed_ones(tmp_path):
     with pytest.raises(AutoMLError, match="was removed"):
         gone.write_json("progress.json", {})
     assert not gone.path.exists() and [e.id for e in ws.list()] == [kept.id]
+
+
+def test_a_long_or_odd_id_is_not_found_without_touching_the_disk_or_naming_a_server_path(tmp_path):
+    for ref in ("a" * 300, "../etc", ""):
+        with pytest.raises(AutoMLError, match="There is no experiment") as err:
+            Workspace(tmp_path / "ws").get(ref)
+        assert str(tmp_path) not in str(err.value) and len(str(err.value)) < 200
