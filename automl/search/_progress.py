@@ -29,10 +29,15 @@ class CancellableBudget(Budget):
     cancelled: Callable[[], bool] = field(default=lambda: False, repr=False)
     grace_s: float = CANCEL_GRACE_S
     cancelled_at: float | None = None
+    check_every_s: float = 0.2  # LightGBM asks the clock every iteration; the cancel flag is a stat (NFS: slow)
+    _checked: float = field(default=-float("inf"), repr=False)
 
     def _stop_at(self) -> float | None:
-        if self.cancelled_at is None and self.cancelled():
-            self.cancelled_at = time.monotonic()
+        now = time.monotonic()
+        if self.cancelled_at is None and now - self._checked >= self.check_every_s:
+            self._checked = now
+            if self.cancelled():
+                self.cancelled_at = now
         return None if self.cancelled_at is None else self.cancelled_at + self.grace_s
 
     def remaining(self) -> float:
