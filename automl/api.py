@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import platform
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -31,6 +30,7 @@ from automl.monitor import build_reference, save_reference
 from automl.search import (
     ENSEMBLE_RESERVE,
     Budget,
+    CancellableBudget,
     Objective,
     ProgressReporter,
     SearchSpace,
@@ -60,9 +60,13 @@ def fit(data: str | os.PathLike | bytes | pd.DataFrame, target: str, *, workspac
     budget = Budget(config.time_budget)
     check_storage(config.storage, experiment.path.parent if experiment else Workspace(workspace).root)
     exp = experiment or Workspace(workspace).create(name=name, status=ex.RUNNING)
-    exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config),
-               started=ex.now_iso(), versions=library_versions())
+    # A cancel (the page's, or a stop signal's) ends the current fit at its next clock check.
+    budget = CancellableBudget(options.get("time_budget") if options.get("time_budget") is not None
+                               else (None if options.get("trials") else 60.0), cancelled=lambda: exp.cancel_requested)
     try:
+        config = FitConfig(target=target, **options)
+        exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config),
+                   started=ex.now_iso(), versions=library_versions())
         frame = data if isinstance(data, pd.DataFrame) else read_table(data)
         dataset = prepare_dataset(frame, target, task=config.task, cv_folds=config.cv_folds or 2,
                                   exclude=tuple(config.exclude))
@@ -74,8 +78,10 @@ def fit(data: str | os.PathLike | bytes | pd.DataFrame, target: str, *, workspac
         exp.write_frame(ex.HOLDOUT, hold)
         return _search_and_finish(exp, dataset, train, hold, config, budget, progress, fresh=True)
     except BaseException as err:
-        _record_failure(exp, err)
-        raise
+        raised = ex.record_failure(exp, err, searched=bool(exp.progress))
+        if raised is err:
+            raise
+        raise raised from err
 
 
 def check_fit(data: str | os.PathLike | bytes | pd.DataFrame, target: str, *,
@@ -105,7 +111,8 @@ def resume(exp: Experiment, *, time_budget: float | None = None, trials: int | N
     """Continue a cancelled or interrupted experiment's study for another budget."""
     record = exp.record
     config = FitConfig(**{**record.config.to_dict(), "time_budget": time_budget, "trials": trials})
-    budget = Budget(config.time_budget)
+    budget = CancellableBudget(config.time_budget, cancelled=lambda: exp.cancel_requested)
+    exp.clear_cancel()  # the cancel that stopped it before is done with
     exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config), error=None)
     try:
         train = exp.read_frame(ex.TRAIN)
@@ -115,8 +122,10 @@ def resume(exp: Experiment, *, time_budget: float | None = None, trials: int | N
         optuna.storages.fail_stale_trials(optuna.load_study(study_name=exp.id, storage=exp.storage_url))
         return _search_and_finish(exp, dataset, train, hold, config, budget, progress, fresh=False)
     except BaseException as err:
-        _record_failure(exp, err)
-        raise
+        raised = ex.record_failure(exp, err)
+        if raised is err:
+            raise
+        raise raised from err
 
 
 AUTO_FOLDS_ROWS = 10_000
@@ -201,6 +210,8 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
                    catch=(Exception,), gc_after_trial=False)
     reporter.report(study, phase="refitting")
     cancelled = exp.cancel_requested
+    if cancelled and not _refit_affordable(study, budget, config.cv_folds, len(X)):
+        return _cancelled_unrefit(exp, budget, study)
     return finalize(exp, study, objective, space, X, y, hold, config, budget, cancelled=cancelled,
                     on_saved=lambda saved, holdout: _save_reference(saved, holdout, X, y, space))
 
@@ -221,14 +232,22 @@ def _rows(exp: Experiment) -> int:
     return int(exp.record.rows.train or 0)
 
 
-def _record_failure(exp: Experiment, err: BaseException) -> None:
-    if isinstance(err, (KeyboardInterrupt, SystemExit)):
-        exp.update(status=ex.CANCELLED, error="interrupted", finished=ex.now_iso())
-        return
-    message = str(err) if isinstance(err, AutoMLError) else f"Internal error: {type(err).__name__}: {err}"
-    exp.update(status=ex.FAILED, error=message, finished=ex.now_iso())
-    if not isinstance(err, AutoMLError):
-        ex.atomic_write_bytes(exp.file("errors.log"), traceback.format_exc().encode())
+def _refit_affordable(study: optuna.Study, budget: CancellableBudget, folds: int, rows: int) -> bool:
+    """After a cancel: whether the best trial's refit fits in the grace left (about 10 s)."""
+    try:
+        best = study.best_trial
+    except ValueError:
+        return True  # nothing to refit: finalize records the cancel
+    return budget.refit_affordable(best.user_attrs.get("fold_seconds", 0.0), folds, rows)
+
+
+def _cancelled_unrefit(exp: Experiment, budget: CancellableBudget, study: optuna.Study) -> Experiment:
+    done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.get_trials(deepcopy=False))
+    note = (f"Cancelled after {done} completed trials; refitting the best would take longer than the "
+            f"{budget.grace_s:.0f} s a cancel allows. The trials are kept in the study: resume it to refit.")
+    exp.update(status=ex.CANCELLED, finished=ex.now_iso(), notes=[*exp.record.notes, note],
+               timing={"budget_s": budget.total_s, "elapsed_s": round(budget.elapsed(), 2), "trials": done})
+    return exp
 
 
 def library_versions() -> dict[str, str]:

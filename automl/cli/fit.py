@@ -12,7 +12,7 @@ import pandas as pd
 from automl.algorithms import ALGORITHMS
 from automl.api import check_fit, fit
 from automl.cli._common import add_workspace, print_table, progress_line
-from automl.experiment import Workspace, model_summary
+from automl.experiment import StopSignals, Workspace, model_summary
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,15 +55,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {note}", file=sys.stderr)
     exp = Workspace(args.workspace).create(name=args.name)
     print(f"Experiment {exp.id} in {exp.path} (workers: automl worker {exp.id} --storage …)", file=sys.stderr)
-    fit(frame, args.target, workspace=args.workspace, name=args.name, progress=show, experiment=exp,
-        source=os.path.abspath(args.data), **options)
+    # SIGTERM (docker stop, systemd) and Ctrl-C end the search like the dashboard's Cancel; exit 128 + signal.
+    with StopSignals(exp, quiet=args.json) as stop:
+        fit(frame, args.target, workspace=args.workspace, name=args.name, progress=show, experiment=exp,
+            source=os.path.abspath(args.data), **options)
     print(file=sys.stderr)
+    code = stop.exit_code or 0
     if args.json:
         print(json.dumps(exp.record.to_dict(), indent=2, default=str))
-        return 0
+        return code
     record = exp.record
     for note in record.notes:
         print(f"note: {note}")
+    if not exp.has_model:
+        print(f"Experiment {exp.id} ({record.status}) has no model: {exp.no_model_reason()}.")
+        return code
     if record.leaderboard:
         print(f"\nLeaderboard (CV {record.metric}, {record.config.cv_folds} folds):")
         board = pd.DataFrame(record.leaderboard_records())[["rank", "trial", "label", "score", "cv_std",
@@ -79,4 +85,4 @@ def run(args: argparse.Namespace) -> int:
     for name, why in record.left_out.items():
         print(f"  left out {name}: {why}")
     print(f"Experiment {exp.id} ({record.status}) in {exp.path}")
-    return 0
+    return code

@@ -23,7 +23,7 @@ if status not in FINISHED:
                  query_params={state.EXPERIMENT_PARAM: exp.id})
     st.stop()
 if status == "failed" or not exp.has_model:
-    st.error(f"This experiment has no model: {record.error or 'it stopped before the first trial completed'}.")
+    st.error(f"This experiment has no model: {exp.no_model_reason()}.")
     st.stop()
 if status != COMPLETED:
     st.warning("The search was cancelled; these are the results of the best model found until then.")
@@ -86,12 +86,15 @@ if record.task == "binary":
                            float(saved if saved is not None else 0.5), 0.01, key=f"thr_{exp.id}")
         st.plotly_chart(cached.threshold_figure(exp.id, version, chosen), width="stretch", key="thr_fig")
         c1, c2 = st.columns(2)
-        if c1.button("Save this threshold into the model", icon=":material/save:"):
-            cached.save_threshold(exp, chosen)
-            st.rerun()
-        if saved is not None and c2.button("Back to the default rule (0.5 / most likely class)"):
-            cached.save_threshold(exp, None)
-            st.rerun()
+        for pressed, value in ((c1.button("Save this threshold into the model", icon=":material/save:"), chosen),
+                               (saved is not None and c2.button("Back to the default rule (0.5 / most likely "
+                                                                "class)"), None)):
+            if pressed:
+                try:  # a full disk or a read-only workspace: one message, the model file unchanged
+                    cached.save_threshold(exp, value)
+                    st.rerun()
+                except AutoMLError as err:
+                    show_error(err)
         if saved is not None:
             st.caption(f"The model files predict with the saved threshold {saved:.2f}; metrics above use it.")
 
