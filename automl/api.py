@@ -53,18 +53,20 @@ def fit(data: str | os.PathLike | bytes | pd.DataFrame, target: str, *, workspac
     ``options`` are :class:`FitConfig` fields (time_budget, trials, metric, seed, …).
     Raises :class:`AutoMLError` for bad input; the experiment is then marked failed.
     """
-    validate_fit_params({"name": name})
     if isinstance(data, (str, os.PathLike)):
         options.setdefault("source", str(os.path.abspath(data)))
-    config = FitConfig(target=target, **options)  # every argument checked before an experiment exists
-    budget = Budget(config.time_budget)
-    check_storage(config.storage, experiment.path.parent if experiment else Workspace(workspace).root)
+    try:  # every argument checked before an experiment exists
+        validate_fit_params({"name": name})
+        config = FitConfig(target=target, **options)
+        check_storage(config.storage, experiment.path.parent if experiment else Workspace(workspace).root)
+    except AutoMLError as err:
+        if experiment is not None:  # created by the caller: never leave it queued
+            raise ex.record_failure(experiment, err, searched=False) from None
+        raise
     exp = experiment or Workspace(workspace).create(name=name, status=ex.RUNNING)
     # A cancel (the page's, or a stop signal's) ends the current fit at its next clock check.
-    budget = CancellableBudget(options.get("time_budget") if options.get("time_budget") is not None
-                               else (None if options.get("trials") else 60.0), cancelled=lambda: exp.cancel_requested)
+    budget = CancellableBudget(config.time_budget, cancelled=lambda: exp.cancel_requested)
     try:
-        config = FitConfig(target=target, **options)
         exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config),
                    started=ex.now_iso(), versions=library_versions())
         frame = data if isinstance(data, pd.DataFrame) else read_table(data)
