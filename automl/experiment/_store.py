@@ -171,9 +171,13 @@ class Experiment:
         atomic_write_with(self._writable(name), lambda p: frame.to_parquet(p, index=False), make_parent=False)
 
     def _writable(self, name: str) -> Path:
+        """The path of ``name`` in this folder, its sub-folders made (``explain/…``); never the folder itself."""
         if self.removed:
             raise ExperimentGone(self.id)
-        return self.path / name
+        target = self.path / name
+        if target.parent != self.path:
+            target.parent.mkdir(parents=True, exist_ok=True)  # inside a folder that exists: never recreates it
+        return target
 
     def read_frame(self, name: str) -> pd.DataFrame:
         path = self.path / name
