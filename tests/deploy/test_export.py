@@ -9,7 +9,6 @@ import shutil
 import zipfile
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -136,7 +135,7 @@ def test_ensemble_and_dates_get_no_onnx_file_but_skops_works(fitted, tmp_path):
     exp = Experiment(Path(shutil.copytree(src.path, tmp_path / src.id)))
     members = [src.load_model(), fitted("logistic_regression", "binary").load_model()]
     ensemble = WeightedEnsemble(members, [0.7, 0.3], "binary")._set_fitted()
-    joblib.dump(ensemble, exp.model_path)
+    exp.save_model(ensemble)
     exp.update(model={"kind": "ensemble", "algorithm": "ensemble", "ensemble": {"members": []}})
     ok, why = export.onnx_support(exp)
     assert not ok and "ensemble" in why
