@@ -68,17 +68,19 @@ def load_model_file(path: str | Path) -> Any:
     """Load a skops model file: refused (naming the type) if it holds any type outside the trusted list, and
     refused if a tree or neighbour index points outside its arrays."""
     import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
 
     path = Path(path)
-    bad = untrusted_types(path)
-    if bad:
-        raise AutoMLError(f"Refusing to load '{path.name}': it contains untrusted type(s) {', '.join(bad)}.",
+    try:  # one pass: skops audits every type against its defaults and our list before building anything
+        model = sio.load(str(path), trusted=sorted(TRUSTED_TYPES))
+    except UntrustedTypesFoundException as err:
+        raise AutoMLError(f"Refusing to load '{path.name}': it contains untrusted type(s) "
+                          f"{', '.join(untrusted_types(path))}.",
                           "Only load model files written by this tool; export the model again from its "
-                          "experiment.")
-    try:
-        model = sio.load(str(path), trusted=sorted(sio.get_untrusted_types(file=str(path))))
-    except Exception as err:  # a trusted type given inconsistent state refuses it in its own words
-        raise AutoMLError(f"'{path.name}' could not be rebuilt ({type(err).__name__}: {err}).",
-                          "The file is damaged or was edited; export the model again.") from err
+                          "experiment.") from err
+    except Exception as err:  # not a skops archive, or a trusted type given inconsistent state
+        raise AutoMLError(f"'{path.name}' is not a readable skops file ({type(err).__name__}: {err}).",
+                          "The file is damaged or was edited; export the model again, or train the experiment "
+                          "again.") from err
     check_model(model, path.name)
     return model

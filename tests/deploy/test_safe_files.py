@@ -21,6 +21,7 @@ import skops.io as sio
 from heldout_helpers import make_experiment
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.neighbors import KNeighborsClassifier
 
 from automl.deploy import _export as export
 from automl.deploy._serve import create_app
@@ -72,6 +73,11 @@ def hgb(ws) -> Experiment:
 def forest(ws) -> Experiment:
     return make_experiment(ws, CREDIT, "class", RandomForestClassifier(n_estimators=5, random_state=0),
                            style="tree")[0]
+
+
+@pytest.fixture(scope="module")
+def knn(ws) -> Experiment:
+    return make_experiment(ws, CREDIT, "class", KNeighborsClassifier(algorithm="kd_tree"))[0]
 
 
 @pytest.fixture()
@@ -176,7 +182,17 @@ def _forest_child(model) -> None:
     model.estimators_[0].tree_.children_left[0] = 0  # a loop back to the root
 
 
+def _hgb_child(model) -> None:
+    model._predictors[1][0].nodes["right"][0] = 10**6
+
+
+def _knn_point(model) -> None:
+    model._tree.get_arrays()[1][0] = 10**6  # the point order, indexed without bounds checks
+
+
 @pytest.mark.parametrize("which, edit, expected", [
+    ("hgb", _hgb_child, "child node index"),
+    ("knn", _knn_point, "permutation"),
     ("hgb", _hgb_feature, "feature 1073741824"),
     ("forest", _forest_feature, "feature 1000000"),
     ("forest", _forest_child, "child node index"),
