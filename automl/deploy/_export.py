@@ -9,7 +9,7 @@ Three formats, each predicting on raw rows:
   tool loads a .joblib file given by path only when told to trust it (``--trust``);
 * ``onnx`` - see :mod:`automl.deploy._onnx_export` (single pipelines without date columns).
 
-Exports are written atomically into ``<experiment>/export/`` and reused while the model file is unchanged.
+Exports are written atomically into ``<experiment>/export/`` (ONNX is reused while the model file is unchanged).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ __all__ = ["FORMATS", "TRUSTED_TYPES", "bundle", "export_joblib", "export_onnx",
 
 FORMATS = ("joblib", "skops", "onnx")
 JOBLIB_FILE = "export/model.joblib"
-JOBLIB_STATUS = "export/joblib.json"
 
 
 # -- skops and joblib -------------------------------------------------------------------------------------------------
@@ -42,16 +41,16 @@ def export_skops(experiment: Experiment) -> Path:
 
 
 def export_joblib(experiment: Experiment) -> Path:
-    """Write (or reuse) export/model.joblib, pickled here from the safely loaded model, never copied from a file."""
+    """Write export/model.joblib, pickled here from the safely loaded model.
+
+    Written afresh on every call, never reused: a file already in the folder may have been put there by
+    anyone who can write to the workspace, and whoever downloads it will unpickle it.
+    """
     import joblib
 
-    path, fingerprint = experiment.file(JOBLIB_FILE), model_fingerprint(experiment)
-    status = experiment.read_json(JOBLIB_STATUS, {}) or {}
-    if path.exists() and status.get("fingerprint") == fingerprint:
-        return path
     model = experiment.load_model()
+    path = experiment.file(JOBLIB_FILE)
     atomic_write_with(path, lambda p: joblib.dump(model, p))
-    experiment.write_json(JOBLIB_STATUS, {"fingerprint": fingerprint})
     return path
 
 

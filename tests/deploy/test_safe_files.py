@@ -118,7 +118,9 @@ def test_a_joblib_by_path_loads_with_trust(evil, rows, tmp_path):
 def test_a_trusted_joblib_of_ours_predicts(hgb, rows, tmp_path):
     """The joblib download is pickled in this process from the safely loaded model, and works with --trust."""
     path = export.export_joblib(hgb)
-    assert path != hgb.model_path and export.export_joblib(hgb) == path  # reused while the model is unchanged
+    assert path != hgb.model_path
+    path.write_bytes(b"planted")  # someone else's file in the export folder is never handed out
+    assert export.export_joblib(hgb) == path and path.read_bytes() != b"planted"
     out = tmp_path / "out.csv"
     proc = _cli("predict", str(path), str(rows), "-o", str(out), "--trust", "--no-log", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
