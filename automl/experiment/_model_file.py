@@ -53,10 +53,13 @@ def untrusted_types(path: str | Path) -> list[str]:
 def dump_model(model: Any, path: Path) -> None:
     """Write ``model`` to ``path`` as skops, atomically; refuse (and keep the old file) if it would hold a type
     we would refuse to load back."""
+    import zipfile
+
     import skops.io as sio
 
     def write(tmp: Path) -> None:
-        sio.dump(model, tmp)
+        # Deflated: skops' schema is verbose JSON; compressed, the file is ~10x smaller and loads faster.
+        sio.dump(model, tmp, compression=zipfile.ZIP_DEFLATED)
         bad = untrusted_types(tmp)
         if bad:  # a new model part nobody has vetted: say so now rather than at load time
             raise AutoMLError(f"The model holds types not on the trusted list: {', '.join(bad)}.",
