@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import platform
 import time
-import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 import optuna
@@ -20,6 +19,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from automl import experiment as ex
+from automl._fit_config import FitConfig, check_against_data, check_storage, validate_fit_params
 from automl.algorithms import get_algorithms
 from automl.data import REGRESSION, Dataset, prepare_dataset, proba_class, read_table
 from automl.errors import AutoMLError
@@ -30,6 +30,7 @@ from automl.monitor import build_reference, save_reference
 from automl.search import (
     ENSEMBLE_RESERVE,
     Budget,
+    CancellableBudget,
     Objective,
     ProgressReporter,
     SearchSpace,
@@ -44,41 +45,6 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 Progress = Callable[[dict[str, Any]], None]
 
 
-@dataclass
-class FitConfig:
-    """Everything that defines a search; stored in experiment.json so it can be re-run."""
-
-    target: str
-    task: str | None = None
-    time_budget: float | None = None
-    trials: int | None = None
-    metric: str | None = None
-    seed: int = 0
-    cv_folds: int | None = None  # None: 5 up to AUTO_FOLDS_ROWS training rows, 3 above (see auto_folds)
-    holdout: float = 0.2
-    algorithms: list[str] | None = None
-    ensemble: bool = True
-    exclude: list[str] = field(default_factory=list)
-    storage: str | None = None
-    source: str | None = None  # where the table came from (a path), for re-runs and workers
-    holdout_path: str | None = None  # fixed held-out rows (e.g. a champion's), instead of a random split
-
-    def __post_init__(self) -> None:
-        if self.time_budget is None and self.trials is None:
-            self.time_budget = 60.0
-        if self.time_budget is not None and self.time_budget <= 0:
-            raise AutoMLError(f"The time budget must be positive. Got {self.time_budget} instead.",
-                              "Give a number of seconds, e.g. --time-budget 60.")
-        if self.trials is not None and self.trials < 1:
-            raise AutoMLError(f"The trial budget must be at least 1. Got {self.trials} instead.",
-                              "Give a number of trials, e.g. --trials 50.")
-        if self.cv_folds is not None and not 2 <= self.cv_folds <= 20:
-            raise AutoMLError(f"CV folds must be between 2 and 20. Got {self.cv_folds} instead.", "Use 3, 5 or 10.")
-        if not 0.05 <= self.holdout <= 0.5:
-            raise AutoMLError(f"The held-out fraction must be between 0.05 and 0.5. Got {self.holdout} instead.",
-                              "Use 0.2 (the default) unless the table is very small or very large.")
-
-
 def fit(data: str | os.PathLike | bytes | pd.DataFrame, target: str, *, workspace: str | os.PathLike | None = None,
         name: str | None = None, progress: Progress | None = None, experiment: Experiment | None = None,
         **options: Any) -> Experiment:
@@ -87,26 +53,59 @@ def fit(data: str | os.PathLike | bytes | pd.DataFrame, target: str, *, workspac
     ``options`` are :class:`FitConfig` fields (time_budget, trials, metric, seed, …).
     Raises :class:`AutoMLError` for bad input; the experiment is then marked failed.
     """
-    budget = Budget(options.get("time_budget") if options.get("time_budget") is not None
-                    else (None if options.get("trials") else 60.0))
     if isinstance(data, (str, os.PathLike)):
         options.setdefault("source", str(os.path.abspath(data)))
-    config = FitConfig(target=target, **options)
+    try:  # every argument checked before an experiment exists
+        validate_fit_params({"name": name})
+        config = FitConfig(target=target, **options)
+        check_storage(config.storage, experiment.path.parent if experiment else Workspace(workspace).root)
+    except AutoMLError as err:
+        if experiment is not None:  # created by the caller: never leave it queued
+            raise ex.record_failure(experiment, err, searched=False) from None
+        raise
     exp = experiment or Workspace(workspace).create(name=name, status=ex.RUNNING)
-    exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config),
-               started=ex.now_iso(), versions=library_versions())
+    # A cancel (the page's, or a stop signal's) ends the current fit at its next clock check.
+    budget = CancellableBudget(config.time_budget, cancelled=lambda: exp.cancel_requested)
     try:
+        exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config),
+                   started=ex.now_iso(), versions=library_versions())
         frame = data if isinstance(data, pd.DataFrame) else read_table(data)
         dataset = prepare_dataset(frame, target, task=config.task, cv_folds=config.cv_folds or 2,
                                   exclude=tuple(config.exclude))
         del frame
+        check_against_data(config, dataset.y, None, dataset.task)
         train, hold = _split(dataset, config)
+        check_against_data(config, train[target], hold[target], dataset.task)
         exp.write_frame(ex.TRAIN, train)
         exp.write_frame(ex.HOLDOUT, hold)
         return _search_and_finish(exp, dataset, train, hold, config, budget, progress, fresh=True)
     except BaseException as err:
-        _record_failure(exp, err)
-        raise
+        raised = ex.record_failure(exp, err, searched=bool(exp.progress))
+        if raised is err:
+            raise
+        raise raised from err
+
+
+def check_fit(data: str | os.PathLike | bytes | pd.DataFrame, target: str, *,
+              workspace: str | os.PathLike | None = None, name: str | None = None,
+              **options: Any) -> tuple[pd.DataFrame, Dataset]:
+    """Every check :func:`fit` makes before its search, without creating an experiment.
+
+    Returns the table as read and the prepared :class:`Dataset` (its ``warnings`` are what the Data page
+    shows). ``automl fit`` calls it before ``Workspace.create``, so a bad argument leaves nothing behind.
+    """
+    validate_fit_params({"name": name})
+    config = FitConfig(target=target, **options)
+    check_storage(config.storage, Workspace(workspace).root)
+    frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+    dataset = prepare_dataset(frame, target, task=config.task, cv_folds=config.cv_folds or 2,
+                              exclude=tuple(config.exclude))
+    get_metric(config.metric, dataset.task)
+    get_algorithms(config.algorithms, dataset.task)
+    check_against_data(config, dataset.y, None, dataset.task)
+    train, hold = _split(dataset, config)
+    check_against_data(config, train[target], hold[target], dataset.task)
+    return frame, dataset
 
 
 def resume(exp: Experiment, *, time_budget: float | None = None, trials: int | None = None,
@@ -114,7 +113,8 @@ def resume(exp: Experiment, *, time_budget: float | None = None, trials: int | N
     """Continue a cancelled or interrupted experiment's study for another budget."""
     record = exp.record
     config = FitConfig(**{**record.config.to_dict(), "time_budget": time_budget, "trials": trials})
-    budget = Budget(config.time_budget)
+    budget = CancellableBudget(config.time_budget, cancelled=lambda: exp.cancel_requested)
+    exp.clear_cancel()  # the cancel that stopped it before is done with
     exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config), error=None)
     try:
         train = exp.read_frame(ex.TRAIN)
@@ -124,8 +124,10 @@ def resume(exp: Experiment, *, time_budget: float | None = None, trials: int | N
         optuna.storages.fail_stale_trials(optuna.load_study(study_name=exp.id, storage=exp.storage_url))
         return _search_and_finish(exp, dataset, train, hold, config, budget, progress, fresh=False)
     except BaseException as err:
-        _record_failure(exp, err)
-        raise
+        raised = ex.record_failure(exp, err)
+        if raised is err:
+            raise
+        raise raised from err
 
 
 AUTO_FOLDS_ROWS = 10_000
@@ -210,6 +212,8 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
                    catch=(Exception,), gc_after_trial=False)
     reporter.report(study, phase="refitting")
     cancelled = exp.cancel_requested
+    if cancelled and not _refit_affordable(study, budget, config.cv_folds, len(X)):
+        return _cancelled_unrefit(exp, budget, study)
     return finalize(exp, study, objective, space, X, y, hold, config, budget, cancelled=cancelled,
                     on_saved=lambda saved, holdout: _save_reference(saved, holdout, X, y, space))
 
@@ -230,14 +234,22 @@ def _rows(exp: Experiment) -> int:
     return int(exp.record.rows.train or 0)
 
 
-def _record_failure(exp: Experiment, err: BaseException) -> None:
-    if isinstance(err, (KeyboardInterrupt, SystemExit)):
-        exp.update(status=ex.CANCELLED, error="interrupted", finished=ex.now_iso())
-        return
-    message = str(err) if isinstance(err, AutoMLError) else f"Internal error: {type(err).__name__}: {err}"
-    exp.update(status=ex.FAILED, error=message, finished=ex.now_iso())
-    if not isinstance(err, AutoMLError):
-        ex.atomic_write_bytes(exp.file("errors.log"), traceback.format_exc().encode())
+def _refit_affordable(study: optuna.Study, budget: CancellableBudget, folds: int, rows: int) -> bool:
+    """After a cancel: whether the best trial's refit fits in the grace left (about 10 s)."""
+    try:
+        best = study.best_trial
+    except ValueError:
+        return True  # nothing to refit: finalize records the cancel
+    return budget.refit_affordable(best.user_attrs.get("fold_seconds", 0.0), folds, rows)
+
+
+def _cancelled_unrefit(exp: Experiment, budget: CancellableBudget, study: optuna.Study) -> Experiment:
+    done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.get_trials(deepcopy=False))
+    note = (f"Cancelled after {done} completed trials; refitting the best would take longer than the "
+            f"{budget.grace_s:.0f} s a cancel allows. The trials are kept in the study: resume it to refit.")
+    exp.update(status=ex.CANCELLED, finished=ex.now_iso(), notes=[*exp.record.notes, note],
+               timing={"budget_s": budget.total_s, "elapsed_s": round(budget.elapsed(), 2), "trials": done})
+    return exp
 
 
 def library_versions() -> dict[str, str]:

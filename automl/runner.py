@@ -3,8 +3,8 @@
 The dashboard calls :func:`start`; the child process (``python -m automl.runner
 <experiment folder>``) calls :func:`automl.fit` on the request stored in the
 folder. The page follows progress through the folder and the study, and
-cancels by dropping a flag file (or SIGTERM), which the search checks between
-folds.
+cancels by dropping a flag file (or SIGTERM/SIGINT: the same), which the search checks between
+folds and a fit at its next clock check.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import platform
-import signal
 import subprocess
 import sys
 import threading
@@ -31,26 +30,38 @@ def start(workspace: str | os.PathLike | None, target: str, *, data_path: str | 
           data_bytes: bytes | None = None, filename: str | None = None, name: str | None = None,
           **options: Any) -> Experiment:
     """Create the experiment, store the table in it (for uploads) and launch the worker."""
-    exp = Workspace(workspace).create(name=name, status=ex.QUEUED, target=target)
-    if data_bytes is not None:
-        suffix = Path(filename or "upload.csv").suffix.lower() or ".csv"
-        data = exp.file(f"input{suffix}")
-        ex.atomic_write_bytes(data, data_bytes)
-    elif data_path is not None:
-        data = Path(data_path).resolve()
-    else:
+    if data_bytes is None and data_path is None:
         raise ValueError("start() needs data_path or data_bytes")
-    exp.write_json(REQUEST, {"data": str(data), "filename": filename or Path(data).name, "target": target,
-                             "options": options})
-    log = open(exp.file(LOG), "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "automl.runner", str(exp.path.resolve())],
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    log.close()
+    workspace = Workspace(workspace)
+    exp = workspace.create(name=name, status=ex.QUEUED, target=target)
+    try:
+        proc = _launch(exp, data_path, data_bytes, filename, target, options)
+    except BaseException as err:
+        workspace.discard(exp)  # created for nothing: never left queued with no worker
+        if isinstance(err, OSError):
+            raise ex.storage_error(err, err.filename or exp.path) from err
+        raise
     exp.update(pid=proc.pid, host=platform.node())
     # Reap the child when it ends so it never lingers as a zombie of the server process.
     threading.Thread(target=proc.wait, daemon=True).start()
     return exp
+
+
+def _launch(exp: Experiment, data_path, data_bytes: bytes | None, filename: str | None, target: str,
+            options: dict[str, Any]) -> subprocess.Popen:
+    """Store the request (and an uploaded table) in the folder, then start the worker process."""
+    if data_bytes is not None:
+        suffix = Path(filename or "upload.csv").suffix.lower() or ".csv"
+        data = exp.file(f"input{suffix}")
+        ex.atomic_write_bytes(data, data_bytes, make_parent=False)
+    else:
+        data = Path(data_path).resolve()
+    exp.write_json(REQUEST, {"data": str(data), "filename": filename or Path(data).name, "target": target,
+                             "options": options})
+    with open(exp.file(LOG), "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "automl.runner", str(exp.path.resolve())],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
 def start_retrain(champion: Experiment, live, workspace: str | os.PathLike | None = None,
@@ -71,22 +82,29 @@ def cancel(exp: Experiment) -> None:
 
 
 def _run(path: str) -> int:
+    """The worker process: SIGTERM and SIGINT end it like Cancel (the same as ``automl fit``), exit 128 + signal."""
     from automl.api import fit
     from automl.errors import AutoMLError
 
     exp = Experiment(Path(path))
-    request = exp.read_json(REQUEST)
-
-    def on_term(signum, frame):  # noqa: ARG001 - signal handler signature
-        exp.request_cancel()
-
-    signal.signal(signal.SIGTERM, on_term)
-    try:
-        fit(request["data"], request["target"], experiment=exp, **request["options"])
-    except AutoMLError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    with ex.StopSignals(exp, quiet=True) as stop:
+        try:
+            request = exp.read_json(REQUEST)
+            if request is None:
+                raise AutoMLError(f"Experiment {exp.id} has no {REQUEST}: there is nothing to run.",
+                                  "Start the search again from the Train page.")
+        except (OSError, ValueError, AutoMLError) as err:
+            print(f"error: {ex.record_failure(exp, err, searched=False)}", file=sys.stderr)
+            return 2
+        try:
+            fit(request["data"], request["target"], experiment=exp, **request["options"])
+        except AutoMLError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        except ex.Interrupted as err:
+            print(f"interrupted ({err}): cancelled at once; resumable", file=sys.stderr)
+            return err.exit_code
+    return stop.exit_code or 0
 
 
 if __name__ == "__main__":

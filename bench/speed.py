@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from automl.explain import explain_experiment
     except ImportError:
-        notes.append("SHAP: automl/explain.py not present yet, skipped.")
+        notes.append("SHAP: automl.explain not importable, skipped.")
     else:
         shap_s, expl = timed(lambda: explain_experiment(exp, max_rows=2000, seed=12345, time_budget=None))
         note(f"SHAP ({expl.explainer}, {expl.n_rows_used} rows x {len(expl.features)} features, cold)",
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from automl.monitor import monitor_experiment
     except ImportError:
-        notes.append("Drift: automl/monitor.py not present yet, skipped.")
+        notes.append("Drift: automl.monitor not importable, skipped.")
     else:
         for n in (10_000, ROWS):
             drift_s, report = timed(lambda n=n: monitor_experiment(exp, live.head(n)))

@@ -1,6 +1,9 @@
-"""Widgets several pages use: the experiment header with its share link, the experiment picker."""
+"""Widgets several pages use: the experiment header with its share link, the experiment picker, and
+:func:`plain`, through which every user-given name (experiment, column, file, category) reaches Markdown."""
 
 from __future__ import annotations
+
+import re
 
 import streamlit as st
 
@@ -9,6 +12,19 @@ from dashboard import state
 
 STATUS_ICON = {"completed": ":material/check_circle:", "running": ":material/autorenew:",
                "queued": ":material/schedule:", "failed": ":material/error:", "cancelled": ":material/cancel:"}
+
+
+# Everything Markdown (and Streamlit's additions: $math$, :emoji:, :color[text]) gives a meaning to.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def plain(text: object) -> str:
+    """``text`` as literal Markdown: each special character backslash-escaped, line breaks made spaces.
+
+    A name like ``![p](http://host/pixel.png)`` then shows as those characters, never as
+    an image the browser fetches, a link, HTML or a heading.
+    """
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", " ".join(str(text).splitlines()))
 
 
 def share_link(exp: Experiment) -> str:
@@ -22,9 +38,9 @@ def experiment_header(exp: Experiment) -> ExperimentMeta:
     status = exp.status
     left, right = st.columns([3, 2])
     with left:
-        st.subheader(record.display_name or exp.id)
+        st.subheader(plain(record.display_name or exp.id))
         st.caption(f"{STATUS_ICON.get(status, '')} **{status}** · {record.task or '?'} · target "
-                   f"`{record.target or '?'}` · metric `{record.metric or '?'}` · id `{exp.id}`")
+                   f"**{plain(record.target or '?')}** · metric `{record.metric or '?'}` · id `{exp.id}`")
     with right:
         st.text_input("Share this experiment (copy the link)", value=share_link(exp), key=f"link_{exp.id}",
                       help="Anyone who can reach this server opens exactly this experiment with the link.")
@@ -66,7 +82,7 @@ def show_error(err: Exception) -> None:
     """An AutoMLError as the user should read it: the problem, then the fix."""
     problem = getattr(err, "problem", str(err))
     fix = getattr(err, "fix", None)
-    st.error(f"**{problem}**" + (f"\n\n{fix}" if fix else ""), icon=":material/error:")
+    st.error(f"**{plain(problem)}**" + (f"\n\n{plain(fix)}" if fix else ""), icon=":material/error:")
 
 
 def require_model(exp: Experiment, what: str) -> None:

@@ -56,7 +56,7 @@ def _finished(exp, record: ExperimentMeta, status: str) -> None:
     from dashboard.navigation import RESULTS
 
     if status == "failed":
-        st.error(f"The search failed: {record.error or 'the worker stopped unexpectedly'}")
+        st.error(f"The search failed: {exp.no_model_reason()}.")
         return
     best = record.headline_score
     text = f"Search {status}: {record.timing.trials or 0} trials"

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from automl.errors import AutoMLError
+from automl.experiment import Interrupted, storage_fault
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,13 +32,26 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AutoMLError as err:
-        print(f"error: {err.problem}", file=sys.stderr)
-        if err.fix:
-            print(f"fix: {err.fix}", file=sys.stderr)
-        return 2
+        return _error(err)
+    except OSError as err:  # a write outside the experiment stores (an output file): the same clear message
+        fault = storage_fault(err, getattr(err, "filename", None) or "a file")
+        if fault is None:
+            raise
+        return _error(fault)
+    except Interrupted as err:
+        print(f"\ninterrupted ({err}): stopped at once; an experiment it was running is cancelled, its completed "
+              "trials kept, and it can be resumed.", file=sys.stderr)
+        return err.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _error(err: AutoMLError) -> int:
+    print(f"error: {err.problem}", file=sys.stderr)
+    if err.fix:
+        print(f"fix: {err.fix}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

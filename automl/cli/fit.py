@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import pandas as pd
 
 from automl.algorithms import ALGORITHMS
-from automl.api import fit
+from automl.api import check_fit, fit
 from automl.cli._common import add_workspace, print_table, progress_line
-from automl.experiment import Workspace, model_summary
+from automl.experiment import StopSignals, Workspace, model_summary
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,21 +44,32 @@ def run(args: argparse.Namespace) -> int:
         if not quiet:
             print(progress_line(info, metric_name), end="", file=sys.stderr, flush=True)
 
+    options = dict(task=args.task, time_budget=args.time_budget, trials=args.trials, metric=args.metric,
+                   seed=args.seed, cv_folds=args.cv_folds, holdout=args.holdout,
+                   algorithms=args.algorithms.split(",") if args.algorithms else None,
+                   ensemble=not args.no_ensemble, exclude=[c for c in args.exclude.split(",") if c],
+                   storage=args.storage)
+    # Every argument and the table are checked before the experiment exists: a bad one leaves nothing queued.
+    frame, dataset = check_fit(args.data, args.target, workspace=args.workspace, name=args.name, **options)
+    for note in dataset.warnings:  # the warnings the Data page shows
+        print(f"warning: {note}", file=sys.stderr)
     exp = Workspace(args.workspace).create(name=args.name)
     print(f"Experiment {exp.id} in {exp.path} (workers: automl worker {exp.id} --storage …)", file=sys.stderr)
-    fit(args.data, args.target, workspace=args.workspace, name=args.name, progress=show, experiment=exp,
-              task=args.task, time_budget=args.time_budget, trials=args.trials, metric=args.metric,
-              seed=args.seed, cv_folds=args.cv_folds, holdout=args.holdout,
-              algorithms=args.algorithms.split(",") if args.algorithms else None,
-              ensemble=not args.no_ensemble, exclude=[c for c in args.exclude.split(",") if c],
-              storage=args.storage)
+    # SIGTERM (docker stop, systemd) and Ctrl-C end the search like the dashboard's Cancel; exit 128 + signal.
+    with StopSignals(exp, quiet=args.json) as stop:
+        fit(frame, args.target, workspace=args.workspace, name=args.name, progress=show, experiment=exp,
+            source=os.path.abspath(args.data), **options)
     print(file=sys.stderr)
+    code = stop.exit_code or 0
     if args.json:
         print(json.dumps(exp.record.to_dict(), indent=2, default=str))
-        return 0
+        return code
     record = exp.record
     for note in record.notes:
         print(f"note: {note}")
+    if not exp.has_model:
+        print(f"Experiment {exp.id} ({record.status}) has no model: {exp.no_model_reason()}.")
+        return code
     if record.leaderboard:
         print(f"\nLeaderboard (CV {record.metric}, {record.config.cv_folds} folds):")
         board = pd.DataFrame(record.leaderboard_records())[["rank", "trial", "label", "score", "cv_std",
@@ -73,4 +85,4 @@ def run(args: argparse.Namespace) -> int:
     for name, why in record.left_out.items():
         print(f"  left out {name}: {why}")
     print(f"Experiment {exp.id} ({record.status}) in {exp.path}")
-    return 0
+    return code

@@ -55,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
     if fmt == "parquet":
         result.frame.to_parquet(out, index=False)
     else:
-        result.frame.to_csv(out, index=False)
+        from automl.deploy import to_safe_csv
+
+        to_safe_csv(result.frame, out)  # formulas in cells or headers are escaped for spreadsheets
     for line in result.warnings:
         print(f"warning: {line}", file=sys.stderr)
     print(f"{len(result.frame)} rows predicted ({result.n_errors} with unreadable values) -> {out}")

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from automl.cli._common import add_workspace
+from automl.experiment import StopSignals
 from automl.search import run_worker
 
 
@@ -35,8 +36,11 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(line, file=sys.stderr, flush=True)
 
-    report = run_worker(args.experiment, storage=args.storage, workspace=args.workspace, data=args.data,
-                        n_jobs=args.n_jobs if args.n_jobs > 0 else None, wait_s=args.wait, log=log)
+    # A stop signal ends this worker at once (its running trial is recorded as failed, the others are kept);
+    # the search goes on in the leader and the other workers. Exit 128 + signal, from automl.cli._main.
+    with StopSignals():
+        report = run_worker(args.experiment, storage=args.storage, workspace=args.workspace, data=args.data,
+                            n_jobs=args.n_jobs if args.n_jobs > 0 else None, wait_s=args.wait, log=log)
     states = ", ".join(f"{n} {s}" for s, n in sorted(report.states.items())) or "no trials"
     print(f"worker {report.worker}: {report.trials} trials ({states}) in {report.seconds:.0f}s on study "
           f"{report.study_name}; stopped: {report.stopped}")

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from automl.data._binary_read import decode_binary_columns, parquet_schema
 from automl.errors import DataError
 
 # pandas' default missing-value strings, so both readers agree on what is missing.
@@ -37,12 +38,12 @@ FLOAT32_CHECK_ROWS = 200_000
 INT32_LIMIT = 2**30  # leave headroom so differences of two values still fit
 
 
-def compact_csv(fh: BinaryIO, name: str, encoding: str, delimiter: str) -> pd.DataFrame:
+def compact_csv(fh: BinaryIO, name: str, encoding: str, delimiter: str, decimal: str = ".") -> pd.DataFrame:
     """Parse a CSV with pyarrow (types inferred on the whole file), then compact the columns."""
     read = pa_csv.ReadOptions(encoding="utf8" if encoding.replace("-", "").lower().startswith("utf8") else encoding)
     parse = pa_csv.ParseOptions(delimiter=delimiter)
     convert = pa_csv.ConvertOptions(null_values=NA_VALUES, strings_can_be_null=True, quoted_strings_can_be_null=True,
-                                    column_types=_dates_as_strings(fh, read, parse))
+                                    column_types=_dates_as_strings(fh, read, parse), decimal_point=decimal)
     try:
         table = pa_csv.read_csv(fh, read_options=read, parse_options=parse, convert_options=convert)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
@@ -53,15 +54,14 @@ def compact_csv(fh: BinaryIO, name: str, encoding: str, delimiter: str) -> pd.Da
 
 def compact_parquet(fh: BinaryIO, name: str) -> pd.DataFrame:
     """Read Parquet with string columns as dictionaries (no per-row strings), then compact the columns."""
+    schema = parquet_schema(fh, name)  # size and nested columns checked from the footer first
     try:
-        schema = pq.read_schema(fh)
-        fh.seek(0)
         strings = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
         table = pq.read_table(fh, read_dictionary=strings)
     except Exception as exc:  # pyarrow raises many types for a bad file
         raise DataError(f"'{name}' could not be read as Parquet ({type(exc).__name__}: {exc}).",
                         "Check that the file is a valid Parquet file, or export it as CSV.") from exc
-    return to_compact_frame(table)
+    return to_compact_frame(decode_binary_columns(table, name))
 
 
 def _dates_as_strings(fh: BinaryIO, read: pa_csv.ReadOptions, parse: pa_csv.ParseOptions) -> dict[str, pa.DataType]:

@@ -8,11 +8,13 @@ and the tests all see the same words.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from automl.data._coerce import WARNINGS_KEY
+from automl.data._profile import column_warnings
 from automl.data._read import read_table
 from automl.data._schema import Schema, infer_schema
 from automl.errors import DataError
@@ -21,6 +23,7 @@ BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
 TASKS = (BINARY, MULTICLASS, REGRESSION)
 MIN_ROWS = 20
 MAX_CLASSES = 100
+MAX_ABS_TARGET = 1e150  # squared errors of larger values overflow float64
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Dataset:
     task: str
     schema: Schema
     dropped_missing_target: int = 0
+    warnings: list[str] = field(default_factory=list)  # what the Data page and ``automl fit`` show before training
 
     @property
     def classes(self) -> list:
@@ -81,7 +85,13 @@ def prepare_dataset(frame: pd.DataFrame, target: str, task: str | None = None, c
         raise DataError(f"The target column '{target}' is not in the table.{hint}",
                         f"Pick one of the table's columns: {', '.join(map(str, frame.columns[:20]))}"
                         + (" …" if frame.shape[1] > 20 else "") + ".")
+    reader_notes = list(frame.attrs.get(WARNINGS_KEY, []))
     y_all = frame[target]
+    if not pd.api.types.is_numeric_dtype(y_all) and not pd.api.types.is_bool_dtype(y_all):
+        # 'yes' and 'yes ' are one class (at predict time too: categories are stripped the same way)
+        y_all = strip_labels(y_all)
+        frame = frame.copy(deep=False)
+        frame[target] = y_all
     missing = y_all.isna()
     if missing.all():
         raise DataError(f"The target column '{target}' is empty on every row.",
@@ -108,10 +118,35 @@ def prepare_dataset(frame: pd.DataFrame, target: str, task: str | None = None, c
     for col in schema.columns:
         if col.name in exclude and col.usable:
             col.kind, col.reason = "id", "excluded by the user"
-    return Dataset(X=X, y=y, target=target, task=task, schema=schema, dropped_missing_target=int(missing.sum()))
+    notes = [*reader_notes, *(f"'{c.name}': {w}" for c in schema.columns for w in column_warnings(c, len(X)))]
+    if missing.any():
+        notes.append(f"{int(missing.sum())} row(s) without a value of '{target}' left out")
+    return Dataset(X=X, y=y, target=target, task=task, schema=schema, dropped_missing_target=int(missing.sum()),
+                   warnings=notes)
+
+
+def strip_labels(y: pd.Series) -> pd.Series:
+    """Class labels without surrounding spaces; a blank label is a missing one."""
+    stripped = y.map(lambda v: v.strip() if isinstance(v, str) else v)
+    return stripped.where(stripped.map(lambda v: v != ""), np.nan).astype(object)
+
+
+def _check_finite(y: pd.Series, target: str) -> None:
+    numbers = pd.to_numeric(y, errors="coerce").to_numpy(dtype=float)
+    infinite = int(np.isinf(numbers).sum())
+    if infinite:
+        raise DataError(f"The target '{target}' has {infinite} infinite value(s) (inf or -inf).",
+                        "Remove those rows or replace the values with real numbers (empty cells are left out).")
+    huge = int((np.abs(numbers[np.isfinite(numbers)]) > MAX_ABS_TARGET).sum())
+    if huge:
+        raise DataError(f"The target '{target}' has {huge} value(s) beyond ±{MAX_ABS_TARGET:g}, so squared errors "
+                        "overflow and every score would be infinite.",
+                        "Rescale the target (e.g. to thousands or a logarithm), or remove those rows.")
 
 
 def _check_target(y: pd.Series, target: str, task: str, cv_folds: int) -> pd.Series:
+    if task == REGRESSION or pd.api.types.is_numeric_dtype(y):
+        _check_finite(y, target)
     if task == REGRESSION:
         numbers = pd.to_numeric(y, errors="coerce")
         bad = numbers.isna()

@@ -33,7 +33,7 @@ class FrameCoercer(BaseEstimator, TransformerMixin):
     """Select the training columns and cast each to its kind.
 
     Missing columns raise a :class:`DataError` naming them; extra columns are
-    ignored; unparsable numbers become NaN (imputed downstream).
+    ignored; unparsable numbers and infinities become NaN (imputed downstream).
     """
 
     def __init__(self, numeric: list[str] | None = None, categorical: list[str] | None = None,
@@ -56,7 +56,8 @@ class FrameCoercer(BaseEstimator, TransformerMixin):
         require_columns(X, self._columns())
         out = {}
         for col in self.numeric or []:
-            out[col] = pd.to_numeric(X[col], errors="coerce").astype("float64")
+            # inf is no number a model can split or scale on: missing, like any unreadable value
+            out[col] = pd.to_numeric(X[col], errors="coerce").astype("float64").replace([np.inf, -np.inf], np.nan)
         for col in self.categorical or []:
             out[col] = canonical_categories(X[col])
         for col in self.datetime or []:

@@ -13,8 +13,6 @@ as before, with pandas.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import io
 import os
 from pathlib import Path
@@ -22,11 +20,13 @@ from typing import BinaryIO
 
 import pandas as pd
 
+from automl.data._binary_read import read_excel, read_parquet
+from automl.data._coerce import WARNINGS_KEY, coerce_numbers
 from automl.data._compact_read import compact_csv, compact_parquet
+from automl.data._sniff import TextFormat, check_text, first_ragged_line, ragged_error, sniff_format
 from automl.errors import DataError
 
 SUPPORTED = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx", ".xls")
-ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 # An in-memory DataFrame takes a few times the bytes of its CSV; refuse early
 # rather than let the machine swap or the OOM killer take the worker. Measured
 # (bench/scale.py): a whole fit peaks at ~11x the CSV's bytes and ~32x a Parquet
@@ -68,7 +68,8 @@ def read_table(source: str | os.PathLike | bytes | BinaryIO, name: str | None = 
     ``source`` is a path, raw bytes (an upload) or a binary file object; ``name``
     gives the file name (for its extension) when ``source`` is not a path.
     ``compact``: read through pyarrow with compact dtypes (None: when the file is
-    at least :func:`compact_min_bytes` large).
+    at least :func:`compact_min_bytes` large). Text columns that are numbers but for a few
+    words become numbers; what was changed is listed in ``frame.attrs["automl_warnings"]``.
     """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -101,85 +102,55 @@ def read_table(source: str | os.PathLike | bytes | BinaryIO, name: str | None = 
         )
     if compact is None:
         compact = size >= compact_min_bytes()
+    fmt = TextFormat("utf-8")
     with opener() as fh:
         if suffix in (".parquet", ".pq"):
-            frame = compact_parquet(fh, name) if compact else _read_parquet(fh, name)
+            frame = compact_parquet(fh, name) if compact else read_parquet(fh, name)
         elif suffix in (".xlsx", ".xls"):
-            frame = _read_excel(fh, name)
-        elif compact:
-            frame = _compact_csv(fh, name)
+            frame = read_excel(fh, name, suffix)
         else:
-            frame = _read_csv(fh, name)
-    return _check_frame(frame, name)
-
-
-def _read_parquet(fh: BinaryIO, name: str) -> pd.DataFrame:
-    try:
-        return pd.read_parquet(fh, engine="pyarrow")
-    except Exception as exc:  # pyarrow raises many types for a bad file
-        raise DataError(f"'{name}' could not be read as Parquet ({type(exc).__name__}: {exc}).",
-                        "Check that the file is a valid Parquet file, or export it as CSV.") from exc
-
-
-def _read_excel(fh: BinaryIO, name: str) -> pd.DataFrame:
-    try:
-        return pd.read_excel(fh, sheet_name=0)
-    except Exception as exc:
-        raise DataError(f"'{name}' could not be read as Excel ({type(exc).__name__}: {exc}).",
-                        "Open it in a spreadsheet program and save it as .xlsx or CSV.") from exc
-
-
-def _check_text(head: bytes, name: str) -> None:
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError(f"'{name}' looks like a binary file, not a text table.",
-                        "Upload a CSV, Parquet or Excel file.")
-
-
-def _compact_csv(fh: BinaryIO, name: str) -> pd.DataFrame:
-    """Sniff the head only; pyarrow then reads the file itself (the raw bytes are never held)."""
-    head = fh.read(HEAD_BYTES)
-    fh.seek(0)
-    _check_text(head, name)
-    encoding = _sniff_encoding(head, complete=len(head) < HEAD_BYTES)
-    return compact_csv(fh, name, encoding, _sniff_delimiter(head.decode(encoding, errors="replace")))
-
-
-def _read_csv(fh: BinaryIO, name: str) -> pd.DataFrame:
-    raw = fh.read()
-    head = raw[:HEAD_BYTES]
-    _check_text(head, name)
-    encoding = _sniff_encoding(head, complete=len(raw) <= HEAD_BYTES)
-    text_head = head.decode(encoding, errors="replace")
-    delimiter = _sniff_delimiter(text_head)
-    try:
-        frame = pd.read_csv(io.BytesIO(raw), sep=delimiter, encoding=encoding, low_memory=False,
-                            engine="c", on_bad_lines="error")
-    except pd.errors.EmptyDataError as exc:
-        raise DataError(f"'{name}' has no columns.", "Choose a file with a header row and data rows.") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"'{name}' could not be parsed as a table ({exc}).",
-                        "Check that every row has the same number of fields, or export the file again as CSV.") from exc
+            head = fh.read(HEAD_BYTES)
+            fh.seek(0)
+            check_text(head, name)
+            fmt = sniff_format(head, complete=len(head) < HEAD_BYTES)
+            if compact:  # pyarrow reads the file itself (the raw bytes are never held)
+                frame = compact_csv(fh, name, fmt.encoding, fmt.delimiter, fmt.decimal)
+            else:
+                frame = _read_csv(fh.read(), name, fmt)
+    frame = _check_frame(frame, name)
+    frame.attrs[WARNINGS_KEY] = coerce_numbers(frame, fmt.decimal, fmt.thousands)
     return frame
 
 
-def _sniff_encoding(head: bytes, complete: bool = True) -> str:
-    """The first encoding that decodes ``head``; a multi-byte character cut at the end of
-    an incomplete head is not held against UTF-8."""
-    for encoding in ENCODINGS:
+def _read_csv(raw: bytes, name: str, fmt: TextFormat) -> pd.DataFrame:
+    text = _decode(raw, fmt.encoding)
+    del raw
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=fmt.delimiter, decimal=fmt.decimal, thousands=fmt.thousands,
+                            low_memory=False, engine="c", on_bad_lines="error")
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"'{name}' has no columns.", "Choose a file with a header row and data rows.") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OverflowError) as exc:
+        raise DataError(f"'{name}' could not be parsed as a table ({exc}).",
+                        "Check that every row has the same number of fields, or export the file again as CSV.") from exc
+    found = first_ragged_line(text, fmt.delimiter)
+    if found or not frame.index.equals(pd.RangeIndex(len(frame))):
+        # Data rows had more fields than the header: pandas made the extra leading fields the index.
+        raise ragged_error(name, *(found or ("2", "more", "fewer")))
+    return frame
+
+
+def _decode(raw: bytes, encoding: str) -> str:
+    """The text; when a byte after the sniffed head does not decode, the next encoding that reads it all."""
+    if encoding in ("utf-16", "utf-32"):
+        return raw.decode(encoding, errors="replace")
+    for candidate in dict.fromkeys((encoding, "cp1252")):
         try:
-            codecs.getincrementaldecoder(encoding)().decode(head, final=complete)
-            return encoding
+            text = raw.decode(candidate)
+            return text[1:] if text.startswith("\ufeff") else text
         except UnicodeDecodeError:
             continue
-    return "latin-1"
-
-
-def _sniff_delimiter(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:50])
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
+    return raw.decode("latin-1")
 
 
 def _check_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -82,8 +82,38 @@ class Schema:
 
 def infer_schema(frame: pd.DataFrame, exclude: tuple[str, ...] = ()) -> Schema:
     """Infer the kind of every column of ``frame`` except those in ``exclude``."""
-    cols = [infer_column(frame[name]) for name in frame.columns if name not in exclude]
+    names = [name for name in frame.columns if name not in exclude]
+    fast = _plain_numeric_columns(frame, names)
+    cols = [fast.get(i) or infer_column(frame[name]) for i, name in enumerate(names)]
     return Schema(columns=cols, n_rows=len(frame))
+
+
+def _plain_numeric_columns(frame: pd.DataFrame, names: list) -> dict[int, ColumnInfo]:
+    """The columns :func:`infer_column` would call numeric, found for all of them at once in NumPy.
+
+    Only NumPy int/float columns whose answer is plainly "numeric" (neither constant, two-valued nor
+    id-like): the others go through :func:`infer_column`. A 5,000-column table infers in a fraction of the
+    per-column time.
+    """
+    if not frame.columns.is_unique or len(frame) == 0:
+        return {}
+    dtypes = frame.dtypes[names].tolist()
+    picked = [i for i, dtype in enumerate(dtypes) if isinstance(dtype, np.dtype) and dtype.kind in "iuf"]
+    if len(picked) < 50:  # per column is as fast for a few
+        return {}
+    values = frame[[names[i] for i in picked]].to_numpy(dtype=float)
+    ordered = np.sort(values, axis=0)  # NaN last
+    present = ~np.isnan(ordered)
+    n_unique = present[:1].sum(axis=0) + ((ordered[1:] != ordered[:-1]) & present[1:]).sum(axis=0)
+    n_missing = len(frame) - present.sum(axis=0)
+    out = {}
+    for j, i in enumerate(picked):
+        if n_unique[j] <= 2 or (dtypes[i].kind in "iu" and n_unique[j] >= 0.99 * len(frame)):
+            continue  # constant, maybe boolean, maybe an id: infer_column decides
+        out[i] = ColumnInfo(name=str(names[i]), kind=NUMERIC, dtype=str(dtypes[i]), n_missing=int(n_missing[j]),
+                            n_unique=int(n_unique[j]), minimum=float(ordered[0, j]),
+                            maximum=float(ordered[present[:, j].sum() - 1, j]))
+    return out
 
 
 def infer_column(series: pd.Series) -> ColumnInfo:

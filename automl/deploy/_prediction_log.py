@@ -9,6 +9,7 @@ Monitoring reads it back with :func:`read` as its live data.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from contextlib import closing
@@ -18,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from automl.errors import AutoMLError
-from automl.experiment import Experiment
+from automl.experiment import Experiment, StorageError, storage_fault
 
 DB_FILE = "predictions.db"
 SOURCES = ("batch", "form", "api", "cli")
@@ -76,9 +77,28 @@ def append(experiment: Experiment, inputs_frame: pd.DataFrame, outputs_frame: pd
         return 0
     stamp = _stamp(datetime.now(timezone.utc))
     rows = ((stamp, source, i, o) for i, o in zip(_json_lines(inputs_frame), _json_lines(outputs_frame)))
-    with closing(_connect(experiment)) as conn, conn:
-        conn.executemany("INSERT INTO predictions (timestamp, source, inputs, outputs) VALUES (?, ?, ?, ?)", rows)
+    db = experiment.file(DB_FILE)
+    new = not db.exists()
+    try:
+        with closing(_connect(experiment)) as conn, conn:
+            conn.executemany("INSERT INTO predictions (timestamp, source, inputs, outputs) VALUES (?, ?, ?, ?)",
+                             rows)
+    except (sqlite3.Error, OSError) as err:
+        if new:  # a log that never held a row is removed, not left as a 0-byte or schema-only file
+            _READY.discard(str(db.resolve()))
+            for path in (db, db.with_name(DB_FILE + "-wal"), db.with_name(DB_FILE + "-shm")):
+                with contextlib.suppress(OSError):  # a read-only folder holds none of them anyway
+                    path.unlink(missing_ok=True)
+        raise _fault(err, experiment) from err
     return len(inputs_frame)
+
+
+def _fault(err: BaseException, experiment: Experiment) -> BaseException:
+    """A full disk or a read-only workspace as one clear message naming the log; other errors unchanged."""
+    if experiment.removed:
+        return StorageError(f"The folder of experiment {experiment.id} was removed; nothing can be logged there.",
+                            "Predict with an experiment that exists.")
+    return storage_fault(err, experiment.file(DB_FILE), f"{experiment.id}/{DB_FILE}") or err
 
 
 def _where(since: Any, until: Any, source: str | None) -> tuple[str, list[str]]:
@@ -111,8 +131,11 @@ def read(experiment: Experiment, since: Any = None, until: Any = None, source: s
     else:
         query = f"SELECT * FROM ({query} ORDER BY id DESC LIMIT ?) ORDER BY id"
         params.append(int(limit))
-    with closing(_connect(experiment)) as conn:
-        rows = conn.execute(query, params).fetchall()
+    try:
+        with closing(_connect(experiment)) as conn:
+            rows = conn.execute(query, params).fetchall()
+    except sqlite3.Error as err:  # WAL readers write a shared-memory file: a full or read-only disk stops them
+        raise _fault(err, experiment) from err
     if not rows:
         return pd.DataFrame(columns=base + ["prediction"])
     ids, stamps, sources, inputs, outputs = zip(*rows)
@@ -132,5 +155,8 @@ def count(experiment: Experiment, since: Any = None, until: Any = None, source: 
     if not experiment.file(DB_FILE).exists():
         return 0
     where, params = _where(since, until, source)
-    with closing(_connect(experiment)) as conn:
-        return int(conn.execute(f"SELECT COUNT(*) FROM predictions{where}", params).fetchone()[0])
+    try:
+        with closing(_connect(experiment)) as conn:
+            return int(conn.execute(f"SELECT COUNT(*) FROM predictions{where}", params).fetchone()[0])
+    except sqlite3.Error as err:
+        raise _fault(err, experiment) from err

@@ -186,7 +186,7 @@ def _evaluation(experiment: Experiment, card: dict | None, fig: _Figures) -> str
 
 
 def _shap(experiment: Experiment, fig: _Figures, compute: bool) -> str:
-    try:  # hook: SHAP values (automl/explain.py) and their figures (automl/plots/explain.py)
+    try:  # hook: SHAP values (automl.explain) and their figures (automl/plots/explain.py)
         from automl.plots.explain import beeswarm_figure, importance_figure
     except ImportError:
         return _note("SHAP explanations unavailable (automl.explain missing).")

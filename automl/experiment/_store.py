@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from automl.data import Schema
-from automl.errors import AutoMLError, ExperimentNotFound
+from automl.errors import AutoMLError
 from automl.experiment._files import (
+    StorageError,
     atomic_write_bytes,
     atomic_write_with,
     file_version,
@@ -30,7 +29,6 @@ from automl.experiment._files import (
 )
 from automl.experiment._meta import SCHEMA_VERSION, ExperimentMeta
 from automl.experiment._model_file import dump_model, load_model_file
-from automl.experiment._summary import model_summary
 
 RUNNING, QUEUED, COMPLETED, FAILED, CANCELLED = "running", "queued", "completed", "failed", "cancelled"
 FINISHED = (COMPLETED, FAILED, CANCELLED)
@@ -44,10 +42,6 @@ CANCEL_FLAG = "cancel.flag"
 STUDY_DB = "study.db"
 
 
-def default_workspace() -> Path:
-    return Path(os.environ.get("AUTOML_WORKSPACE", "workspace"))
-
-
 class Experiment:
     """A view of one experiment folder; cheap to create, reads lazily."""
 
@@ -56,6 +50,7 @@ class Experiment:
         self.id = self.path.name
         self._record: ExperimentMeta | None = None
         self._record_version: tuple[int, ...] | None = None
+        self._cancel = False  # set by request_cancel: holds even when the flag file can't be written
 
     # -- metadata ---------------------------------------------------------
     @property
@@ -81,12 +76,19 @@ class Experiment:
 
     def update(self, **fields: Any) -> dict[str, Any]:
         """Merge ``fields`` into experiment.json (atomically) and return the result."""
-        meta = self.meta if (self.path / META).exists() else {}
+        if self.removed:  # never write a fresh experiment.json into a removed (or recreated) folder
+            raise ExperimentGone(self.id)
+        meta = self.meta
         meta.setdefault("schema_version", SCHEMA_VERSION)  # version 1 had no key; the layout is the same
         meta.update(fields)
-        write_json(self.path / META, meta)
+        write_json(self.path / META, meta, make_parent=False)
         self._record = None
         return meta
+
+    @property
+    def removed(self) -> bool:
+        """The folder (or its experiment.json) is gone: removed underneath whoever holds this view."""
+        return not (self.path / META).exists()
 
     @property
     def status(self) -> str:
@@ -96,6 +98,28 @@ class Experiment:
         if status in (RUNNING, QUEUED) and not _worker_alive(record.pid, record.host):
             return FAILED
         return status
+
+    @property
+    def worker_died(self) -> bool:
+        """Stored as running or queued, but the process that owned it is gone (killed, or the machine rebooted)."""
+        record = self.record
+        return record.status in (RUNNING, QUEUED) and not _worker_alive(record.pid, record.host)
+
+    def no_model_reason(self) -> str:
+        """Why there is no model, in words that are true for this experiment (for pages and commands)."""
+        record = self.record
+        done = int(self.progress.get("complete") or 0)
+        if self.worker_died:
+            if not done:
+                return "its worker stopped unexpectedly before the first trial completed"
+            return (f"its worker stopped unexpectedly after {done} completed trial{'s' * (done != 1)}; they are "
+                    "kept in its study, and the search can be resumed (automl.resume) or trained again")
+        if record.error:
+            return record.error
+        if done:
+            return (f"it stopped after {done} completed trial{'s' * (done != 1)}, before its model was refit; "
+                    "the search can be resumed (automl.resume)")
+        return "it stopped before the first trial completed"
 
     @property
     def task(self) -> str | None:
@@ -139,14 +163,19 @@ class Experiment:
         return self.path / name
 
     def write_json(self, name: str, data: Any) -> None:
-        write_json(self.path / name, data)
+        write_json(self._writable(name), data, make_parent=False)
 
     def read_json(self, name: str, default: Any = None) -> Any:
         path = self.path / name
         return read_json(path) if path.exists() else default
 
     def write_frame(self, name: str, frame: pd.DataFrame) -> None:
-        atomic_write_with(self.path / name, lambda p: frame.to_parquet(p, index=False))
+        atomic_write_with(self._writable(name), lambda p: frame.to_parquet(p, index=False), make_parent=False)
+
+    def _writable(self, name: str) -> Path:
+        if self.removed:
+            raise ExperimentGone(self.id)
+        return self.path / name
 
     def read_frame(self, name: str) -> pd.DataFrame:
         path = self.path / name
@@ -189,11 +218,23 @@ class Experiment:
         return self.read_json(PROGRESS, {}) or {}
 
     def request_cancel(self) -> None:
-        atomic_write_bytes(self.path / CANCEL_FLAG, now_iso().encode())
+        """Ask the search to stop (after the current fold, or at once inside a fit that checks its clock).
+
+        Holds in this process even if the flag file can't be written (a full disk); other processes see
+        the flag file.
+        """
+        self._cancel = True
+        atomic_write_bytes(self._writable(CANCEL_FLAG), now_iso().encode(), make_parent=False)
+
+    def clear_cancel(self) -> None:
+        """Forget an earlier cancel (here and in the flag file): a resumed search starts afresh."""
+        self._cancel = False
+        (self.path / CANCEL_FLAG).unlink(missing_ok=True)
 
     @property
     def cancel_requested(self) -> bool:
-        return (self.path / CANCEL_FLAG).exists()
+        """A cancel asked here or by another process; a removed folder stops its search too."""
+        return self._cancel or (self.path / CANCEL_FLAG).exists() or self.removed
 
     @property
     def storage_url(self) -> str:
@@ -209,6 +250,15 @@ def model_fingerprint(experiment: Experiment) -> str:
     if not experiment.has_model:
         raise experiment.no_model_error()
     return fingerprint(experiment.model_path)
+
+
+class ExperimentGone(StorageError):
+    """The experiment's folder was removed while a search or a page was using it."""
+
+    def __init__(self, exp_id: str) -> None:
+        super().__init__(f"The folder of experiment {exp_id} was removed while it was in use; nothing more is "
+                         "saved there.", "Start the search again. To stop a running search, cancel it; delete it "
+                         "once it has stopped.")
 
 
 def _worker_alive(pid: int | None, host: str | None) -> bool:
@@ -230,65 +280,3 @@ def _not_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except (OSError, IndexError):
         return True
-
-
-class Workspace:
-    """A folder of experiment folders."""
-
-    def __init__(self, root: str | os.PathLike | None = None) -> None:
-        self.root = Path(root) if root else default_workspace()
-
-    def create(self, name: str | None = None, **meta: Any) -> Experiment:
-        self.root.mkdir(parents=True, exist_ok=True)
-        exp_id = secrets.token_hex(8)  # 64 random bits: a shared link can't be guessed
-        path = self.root / exp_id
-        path.mkdir()
-        exp = Experiment(path)
-        exp.update(**{"schema_version": SCHEMA_VERSION, "id": exp_id, "name": name or f"experiment-{exp_id[:6]}",
-                       "created": now_iso(), "status": QUEUED, **meta})
-        return exp
-
-    def get(self, exp_id: str) -> Experiment:
-        exp_id = str(exp_id).strip()
-        path = self.root / exp_id
-        if not exp_id or not exp_id.isalnum() or not (path / META).exists():
-            raise ExperimentNotFound(f"There is no experiment '{exp_id}' in the workspace '{self.root}'.",
-                                     "Check the link or id, or open the Experiments page to pick one.")
-        return Experiment(path)
-
-    def list(self) -> list[Experiment]:
-        """Experiments, newest first."""
-        if not self.root.exists():
-            return []
-        exps = [Experiment(p) for p in self.root.iterdir() if (p / META).exists()]
-        return sorted(exps, key=lambda e: e.record.created or "", reverse=True)
-
-    def summaries(self) -> pd.DataFrame:
-        """One row per experiment: what the Experiments page and ``automl list`` show."""
-        rows = []
-        for exp in self.list():
-            record = exp.record
-            rows.append({
-                "id": exp.id, "name": record.name, "status": exp.status, "task": record.task,
-                "target": record.target, "metric": record.metric,
-                "cv_score": record.best.cv_score if record.best else None, "holdout": record.headline_score,
-                "model": model_summary(record).short if record.model or record.best else None,
-                "trials": record.timing.trials, "created": record.created, "duration_s": record.timing.elapsed_s,
-            })
-        return pd.DataFrame(rows, columns=["id", "name", "status", "task", "target", "metric", "cv_score",
-                                           "holdout", "model", "trials", "created", "duration_s"])
-
-    def rename(self, exp_id: str, name: str) -> None:
-        name = name.strip()
-        if not name:
-            raise AutoMLError("An experiment name can't be empty.", "Type a name.")
-        self.get(exp_id).update(name=name)
-
-    def delete(self, exp_id: str) -> None:
-        exp = self.get(exp_id)
-        if exp.status in (RUNNING, QUEUED):
-            raise AutoMLError(f"Experiment {exp_id} is still running.", "Cancel it first, then delete it.")
-        # Rename first so a half-deleted folder is never listed as an experiment.
-        trash = exp.path.with_name(f".deleted-{exp.id}")
-        os.replace(exp.path, trash)
-        shutil.rmtree(trash, ignore_errors=True)

@@ -3,14 +3,14 @@
 from automl.search._budget import Budget
 from automl.search._leaderboard import counts, leaderboard, load_trials, trial_rows
 from automl.search._objective import ENSEMBLE_RESERVE, OOF_KEPT, Objective
-from automl.search._progress import ProgressReporter
+from automl.search._progress import CANCEL_GRACE_S, CancellableBudget, ProgressReporter
 from automl.search._sampling import FoldOrSamplePruner, RowSchedule, nested_order, tree_matrix
 from automl.search._space import SearchSpace
 from automl.search._storage import make_study, stop_at_trial_budget
 from automl.search._study import enqueue_defaults, record_failures
 from automl.search._worker import publish_setup, run_worker
 
-__all__ = ["Budget", "ENSEMBLE_RESERVE", "FoldOrSamplePruner", "OOF_KEPT", "Objective", "ProgressReporter",
-    "RowSchedule", "SearchSpace", "counts", "enqueue_defaults", "leaderboard", "load_trials", "make_study",
-    "nested_order", "publish_setup", "record_failures", "run_worker", "stop_at_trial_budget", "tree_matrix",
-    "trial_rows"]
+__all__ = ["Budget", "CANCEL_GRACE_S", "CancellableBudget", "ENSEMBLE_RESERVE", "FoldOrSamplePruner", "OOF_KEPT",
+    "Objective", "ProgressReporter", "RowSchedule", "SearchSpace", "counts", "enqueue_defaults", "leaderboard",
+    "load_trials", "make_study", "nested_order", "publish_setup", "record_failures", "run_worker",
+    "stop_at_trial_budget", "tree_matrix", "trial_rows"]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from automl.data import TASKS, detect_task, max_file_bytes, prepare_dataset, profile_table
+from automl.data import TASKS, detect_task, max_file_bytes
 from automl.data.samples import SAMPLES
 from automl.errors import AutoMLError
 from automl.plots.data import column_distribution
 from dashboard import state
-from dashboard.components import show_error
+from dashboard.components import plain, show_error
 from dashboard.navigation import TRAIN
+
+MAX_NOTES = 30  # a 5,000-column table can have thousands of notes: the table below lists them all
 
 st.title("Data")
 st.caption("Upload a table or start from a bundled sample, then pick the column to predict.")
@@ -47,8 +49,9 @@ if current is None:
     st.info("Choose a sample or upload a file to begin.")
     st.stop()
 
-frame = state.read_cached(current.digest, current.data, current.name)
-st.markdown(f"**{current.name}** · {len(frame):,} rows × {frame.shape[1]} columns")
+if picked is None or current.digest != picked.digest:  # otherwise `frame` is the current table already
+    frame = state.read_cached(current.digest, current.data, current.name)
+st.markdown(f"**{plain(current.name)}** · {len(frame):,} rows × {frame.shape[1]:,} columns")
 
 columns = list(frame.columns)
 default_target = current.target if current.target in columns else columns[-1]
@@ -62,21 +65,23 @@ task = detected if task_choice == "auto" else task_choice
 current.target, current.task = target, (None if task_choice == "auto" else task_choice)
 
 try:
-    dataset = prepare_dataset(frame, target, task=task)
+    facts, profile = state.profile_cached(current.digest, frame, target, task)
 except AutoMLError as err:
     show_error(err)
     st.stop()
 
-profile = profile_table(frame, target, dataset.task, schema=None)
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Task", dataset.task)
-m2.metric("Rows with a target", f"{len(dataset.y):,}", help="Rows whose target is missing are dropped.")
-m3.metric("Features used", len(dataset.schema.features))
+m1.metric("Task", facts.task)
+m2.metric("Rows with a target", f"{facts.rows_with_target:,}", help="Rows whose target is missing are dropped.")
+m3.metric("Features used", len(facts.features))
 m4.metric("Memory", f"{profile.memory_mb:,.1f} MB")
-if dataset.dropped_missing_target:
-    st.warning(f"{dataset.dropped_missing_target:,} rows have no value in '{target}' and will be left out.")
+if facts.dropped_missing_target:
+    st.warning(f"{facts.dropped_missing_target:,} rows have no value in '{plain(target)}' and will be left out.")
 if profile.warnings:
-    st.warning("\n".join(f"- {note}" for note in profile.warnings), icon=":material/warning:")
+    shown_notes = profile.warnings[:MAX_NOTES]
+    more = len(profile.warnings) - len(shown_notes)
+    st.warning("\n".join(f"- {plain(note)}" for note in shown_notes)
+               + (f"\n- … and {more:,} more (see the table below)" if more else ""), icon=":material/warning:")
 
 st.subheader("Columns")
 st.dataframe(profile.columns, hide_index=True, width="stretch",
@@ -85,12 +90,12 @@ st.dataframe(profile.columns, hide_index=True, width="stretch",
                             "used": st.column_config.CheckboxColumn("used as feature")})
 
 st.subheader("Distributions")
-shown = st.multiselect("Columns to plot", columns, default=[target] + dataset.schema.features[:5],
+shown = st.multiselect("Columns to plot", columns, default=[target] + facts.features[:5],
                        key=f"data_plot_{current.digest}")
 kinds = dict(zip(profile.columns["column"], profile.columns["kind"]))
 grid = st.columns(3)
 for i, name in enumerate(shown):
-    kind = ("categorical" if dataset.task != "regression" else "numeric") if name == target else kinds[name]
+    kind = ("categorical" if facts.task != "regression" else "numeric") if name == target else kinds[name]
     grid[i % 3].plotly_chart(column_distribution(frame[name], kind), width="stretch", key=f"dist_{name}")
 
 st.page_link(TRAIN, label="Continue to training", icon=":material/rocket_launch:")

@@ -7,14 +7,14 @@ import streamlit as st
 from automl.errors import AutoMLError
 from automl.evaluation import compare
 from dashboard import state
-from dashboard.components import show_error
+from dashboard.components import plain, show_error
 from dashboard.navigation import RESULTS
 
 st.title("Experiments")
 ws = state.workspace()
 table = ws.summaries()
 if table.empty:
-    st.info(f"No experiments in the workspace `{ws.root}` yet.")
+    st.info("No experiments in this workspace yet.")  # the server's paths stay its own
     st.stop()
 
 event = st.dataframe(
@@ -25,7 +25,7 @@ event = st.dataframe(
 selected = event.selection.rows if event and event.selection else []
 if selected:
     row = table.iloc[selected[0]]
-    st.markdown(f"**{row['name']}** · `{row['id']}` · {row['status']}")
+    st.markdown(f"**{plain(row['name'])}** · `{row['id']}` · {row['status']}")
     c1, c2, c3 = st.columns([1, 2, 1])
     if c1.button("Open", icon=":material/open_in_new:", type="primary"):
         state.set_experiment(row["id"])
@@ -41,7 +41,7 @@ if selected:
 
     @st.dialog("Delete this experiment?")
     def confirm_delete(exp_id: str, name: str) -> None:
-        st.write(f"**{name}** (`{exp_id}`) and all its files — model, study, data — will be deleted. "
+        st.markdown(f"**{plain(name)}** (`{exp_id}`) and all its files — model, study, data — will be deleted. "
                  "This can't be undone.")
         if st.button("Delete", type="primary", icon=":material/delete:"):
             try:

@@ -18,7 +18,7 @@ from automl.plots.monitor import (
 )
 from automl.runner import start_retrain
 from dashboard import state
-from dashboard.components import experiment_header, require_experiment, require_model, show_error
+from dashboard.components import experiment_header, plain, require_experiment, require_model, show_error
 
 st.title("Monitor")
 exp = require_experiment()
@@ -67,9 +67,9 @@ except AutoMLError as err:
     show_error(err)
     st.stop()
 
-(st.error if report.drift_detected else st.success)(report.headline)
+(st.error if report.drift_detected else st.success)(plain(report.headline))
 for note in report.notes:
-    st.caption(note)
+    st.caption(plain(note))
 table = report.table()
 c1, c2 = st.columns(2)
 c1.metric("Features drifted", f"{int(table['drifted'].sum())} / {len(table)}" if "drifted" in table else "—")
@@ -102,7 +102,7 @@ if challenger_id is None:
             st.session_state[f"challenger_{exp.id}"] = challenger.id
             st.rerun()
     elif record.target not in live.columns:
-        st.caption(f"Retraining needs live rows with their outcome in '{record.target}'.")
+        st.caption(f"Retraining needs live rows with their outcome in '{plain(record.target)}'.")
 else:
     challenger = state.workspace().get(challenger_id)
 

@@ -9,10 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from automl.data import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, proba_class, read_table
-from automl.deploy import predict_experiment
+from automl.deploy import predict_experiment, to_safe_csv
 from automl.errors import AutoMLError
 from dashboard import explain_cache, state
-from dashboard.components import experiment_header, require_experiment, require_model, show_error
+from dashboard.components import experiment_header, plain, require_experiment, require_model, show_error
 
 st.title("Predict")
 exp = require_experiment()
@@ -36,11 +36,11 @@ with batch_tab:
                        + (f" {result.n_errors:,} rows had unreadable values (see the `errors` column); they were "
                           "predicted with those values treated as missing." if result.n_errors else ""))
             for warning in result.warnings:
-                st.warning(warning)
+                st.warning(plain(warning))
             st.dataframe(result.frame.head(200), hide_index=True, width="stretch")
             stem = upload.name.rsplit(".", 1)[0]
             c1, c2 = st.columns(2)
-            c1.download_button("Download predictions (CSV)", result.frame.to_csv(index=False).encode(),
+            c1.download_button("Download predictions (CSV)", to_safe_csv(result.frame).encode(),
                                file_name=f"{stem}-predictions.csv", mime="text/csv", icon=":material/download:")
             buffer = io.BytesIO()
             result.frame.to_parquet(buffer, index=False)
@@ -55,14 +55,14 @@ with form_tab:
             box = cols[i % 3]
             if col.kind == NUMERIC:
                 lo, hi = col.minimum, col.maximum
-                values[col.name] = box.number_input(col.name, value=None, placeholder="empty = missing",
+                values[col.name] = box.number_input(plain(col.name), value=None, placeholder="empty = missing",
                                                     help=f"training range {lo:g} – {hi:g}")
             elif col.kind in (CATEGORICAL, BOOLEAN):
-                values[col.name] = box.selectbox(col.name, col.categories, index=None, placeholder="empty = missing",
-                                                 accept_new_options=True)
+                values[col.name] = box.selectbox(plain(col.name), col.categories, index=None,
+                                                 placeholder="empty = missing", accept_new_options=True)
             elif col.kind == DATETIME:
                 default = datetime.fromtimestamp(col.maximum).date() if col.maximum else None
-                values[col.name] = box.date_input(col.name, value=default)
+                values[col.name] = box.date_input(plain(col.name), value=default)
         submitted = st.form_submit_button("Predict", type="primary", icon=":material/bolt:")
     if submitted:
         row = pd.DataFrame([values])

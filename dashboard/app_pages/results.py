@@ -10,7 +10,7 @@ import streamlit as st
 from automl.errors import AutoMLError
 from automl.experiment import COMPLETED, FINISHED, model_summary
 from dashboard import cached, state
-from dashboard.components import experiment_header, require_experiment, show_error
+from dashboard.components import experiment_header, plain, require_experiment, show_error
 from dashboard.navigation import TRAIN
 
 st.title("Results")
@@ -23,7 +23,7 @@ if status not in FINISHED:
                  query_params={state.EXPERIMENT_PARAM: exp.id})
     st.stop()
 if status == "failed" or not exp.has_model:
-    st.error(f"This experiment has no model: {record.error or 'it stopped before the first trial completed'}.")
+    st.error(f"This experiment has no model: {exp.no_model_reason()}.")
     st.stop()
 if status != COMPLETED:
     st.warning("The search was cancelled; these are the results of the best model found until then.")
@@ -37,7 +37,7 @@ except AutoMLError as err:
 
 summary = model_summary(record)
 for note in record.notes:
-    st.info(note, icon=":material/info:")
+    st.info(plain(note), icon=":material/info:")
 st.subheader("Held-out metrics")
 held_out = "?" if record.rows.holdout is None else f"{record.rows.holdout:,}"
 st.caption(f"{held_out} rows the search never saw · model: {summary.short} · "
@@ -69,7 +69,7 @@ if summary.is_ensemble:
 else:
     st.caption(f"The final model is {summary.text()}.")
 for name, why in record.left_out.items():
-    st.caption(f"Not searched: {name}: {why}")
+    st.caption(f"Not searched: {plain(name)}: {plain(why)}")
 
 st.subheader("Evaluation")
 figures = cached.eval_figures(exp.id, version)
@@ -82,16 +82,19 @@ for start in range(0, len(names), 2):
 if record.task == "binary":
     with st.expander("Decision threshold", icon=":material/tune:"):
         saved = record.threshold
-        chosen = st.slider(f"Predict '{record.positive_class}' when its probability is at least", 0.01, 0.99,
+        chosen = st.slider(f"Predict '{plain(record.positive_class)}' when its probability is at least", 0.01, 0.99,
                            float(saved if saved is not None else 0.5), 0.01, key=f"thr_{exp.id}")
         st.plotly_chart(cached.threshold_figure(exp.id, version, chosen), width="stretch", key="thr_fig")
         c1, c2 = st.columns(2)
-        if c1.button("Save this threshold into the model", icon=":material/save:"):
-            cached.save_threshold(exp, chosen)
-            st.rerun()
-        if saved is not None and c2.button("Back to the default rule (0.5 / most likely class)"):
-            cached.save_threshold(exp, None)
-            st.rerun()
+        for pressed, value in ((c1.button("Save this threshold into the model", icon=":material/save:"), chosen),
+                               (saved is not None and c2.button("Back to the default rule (0.5 / most likely "
+                                                                "class)"), None)):
+            if pressed:
+                try:  # a full disk or a read-only workspace: one message, the model file unchanged
+                    cached.save_threshold(exp, value)
+                    st.rerun()
+                except AutoMLError as err:
+                    show_error(err)
         if saved is not None:
             st.caption(f"The model files predict with the saved threshold {saved:.2f}; metrics above use it.")
 
@@ -105,10 +108,10 @@ with st.expander("Fairness across groups", icon=":material/balance:"):
             show_error(err)
         else:
             for note in report.notes:
-                st.caption(note)
+                st.caption(plain(note))
             for group, fig in zip(report.columns, cached.fairness_figures(report).values()):
                 for warning in group.warnings:
-                    st.warning(warning, icon=":material/warning:")
+                    st.warning(plain(warning), icon=":material/warning:")
                 st.dataframe(group.table, hide_index=True, width="stretch")
                 st.plotly_chart(fig, width="stretch", key=f"fair_fig_{group.column}")
 

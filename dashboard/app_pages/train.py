@@ -11,7 +11,7 @@ from automl.errors import AutoMLError
 from automl.experiment import FINISHED
 from automl.metrics import DEFAULT_METRIC, METRICS, metrics_for
 from dashboard import state
-from dashboard.components import show_error
+from dashboard.components import plain, show_error
 from dashboard.live import live_progress
 from dashboard.navigation import DATA
 
@@ -31,7 +31,7 @@ if table is None:
 frame = state.read_cached(table.digest, table.data, table.name)
 target = table.target if table.target in frame.columns else frame.columns[-1]
 task = table.task or detect_task(frame[target])
-st.markdown(f"Table **{table.name}** · target `{target}` · task **{task}**  "
+st.markdown(f"Table **{plain(table.name)}** · target **{plain(target)}** · task **{task}**  "
             f"(change them on the Data page)")
 
 with st.form("train_form"):

@@ -106,7 +106,7 @@ def test_bad_options_are_named(tmp_path, credit_path):
         automl.fit(credit_path, "class", trials=1, metric="rmse", workspace=tmp_path)
     with pytest.raises(AutoMLError, match="Unknown algorithm"):
         automl.fit(credit_path, "class", trials=1, algorithms=["xgboost"], workspace=tmp_path)
-    with pytest.raises(AutoMLError, match="time budget must be positive"):
+    with pytest.raises(AutoMLError, match="'time_budget' parameter of fit must be a finite number > 0"):
         automl.fit(credit_path, "class", time_budget=-1, workspace=tmp_path)
     statuses = Workspace(tmp_path).summaries()["status"].tolist()
     assert statuses and set(statuses) == {"failed"}

@@ -1,0 +1,124 @@
+"""The workspace: a folder of experiment folders (create, list, rename, delete).
+
+Creation leaves a complete experiment (its experiment.json written) or nothing; listing never shows,
+nor recreates, a folder being deleted or removed by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import secrets
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from automl.errors import AutoMLError, ExperimentNotFound
+from automl.experiment._files import now_iso, storage_error, write_json
+from automl.experiment._meta import SCHEMA_VERSION
+from automl.experiment._store import META, QUEUED, RUNNING, Experiment
+from automl.experiment._summary import model_summary
+
+
+def default_workspace() -> Path:
+    return Path(os.environ.get("AUTOML_WORKSPACE", "workspace"))
+
+
+class Workspace:
+    """A folder of experiment folders."""
+
+    def __init__(self, root: str | os.PathLike | None = None) -> None:
+        self.root = Path(root) if root else default_workspace()
+
+    def create(self, name: str | None = None, **meta: Any) -> Experiment:
+        """A new experiment folder holding its experiment.json, or nothing at all (a disk fault removes it).
+
+        It records the creating process, so an experiment whose creator died before a worker took it over
+        reads as failed, never queued forever.
+        """
+        exp_id = secrets.token_hex(8)  # 64 random bits: a shared link can't be guessed
+        path = self.root / exp_id
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            path.mkdir()
+        except OSError as err:
+            raise storage_error(err, path, f"a new experiment folder in the workspace '{self.root.name}'") from err
+        try:
+            write_json(path / META, {"schema_version": SCHEMA_VERSION, "id": exp_id,
+                                     "name": name or f"experiment-{exp_id[:6]}", "created": now_iso(),
+                                     "status": QUEUED, "pid": os.getpid(), "host": platform.node(), **meta},
+                       make_parent=False)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        return Experiment(path)
+
+    def discard(self, exp: Experiment) -> None:
+        """Remove an experiment created for nothing (its run never started), whatever its status says."""
+        trash = exp.path.with_name(f".deleted-{exp.id}")
+        try:
+            os.replace(exp.path, trash)
+        except OSError:
+            return
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def get(self, exp_id: str) -> Experiment:
+        exp_id = str(exp_id).strip()
+        path = self.root / exp_id
+        # Ids are 16 hex digits: anything long or odd is refused before it reaches the file system (a
+        # 300-character link raised "File name too long"); the message names no server path.
+        if not exp_id or len(exp_id) > 64 or not exp_id.isalnum() or not (path / META).exists():
+            shown = exp_id if len(exp_id) <= 40 else exp_id[:37] + "..."
+            raise ExperimentNotFound(f"There is no experiment '{shown}' in the workspace '{self.root.name}'.",
+                                     "Check the link or id, or open the Experiments page to pick one.")
+        return Experiment(path)
+
+    def list(self) -> list[Experiment]:
+        """Experiments, newest first."""
+        if not self.root.exists():
+            return []
+        found = []
+        for path in self.root.iterdir():
+            if path.name.startswith(".") or not (path / META).exists():
+                continue  # a folder being deleted, or removed by hand: never listed, never recreated
+            exp = Experiment(path)
+            try:
+                found.append((exp.record.created or "", exp))
+            except (OSError, ValueError):  # removed or unreadable between the check and the read
+                continue
+        return [exp for _, exp in sorted(found, key=lambda pair: pair[0], reverse=True)]
+
+    def summaries(self) -> pd.DataFrame:
+        """One row per experiment: what the Experiments page and ``automl list`` show."""
+        rows = []
+        for exp in self.list():
+            record = exp.record
+            rows.append({
+                "id": exp.id, "name": record.name, "status": exp.status, "task": record.task,
+                "target": record.target, "metric": record.metric,
+                "cv_score": record.best.cv_score if record.best else None, "holdout": record.headline_score,
+                "model": model_summary(record).short if record.model or record.best else None,
+                "trials": record.timing.trials, "created": record.created, "duration_s": record.timing.elapsed_s,
+            })
+        return pd.DataFrame(rows, columns=["id", "name", "status", "task", "target", "metric", "cv_score",
+                                           "holdout", "model", "trials", "created", "duration_s"])
+
+    def rename(self, exp_id: str, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise AutoMLError("An experiment name can't be empty.", "Type a name.")
+        self.get(exp_id).update(name=name)
+
+    def delete(self, exp_id: str) -> None:
+        exp = self.get(exp_id)
+        if exp.status in (RUNNING, QUEUED):
+            raise AutoMLError(f"Experiment {exp_id} is still running.", "Cancel it first, then delete it.")
+        # Rename first so a half-deleted folder is never listed as an experiment.
+        trash = exp.path.with_name(f".deleted-{exp.id}")
+        try:
+            os.replace(exp.path, trash)
+        except OSError as err:
+            raise storage_error(err, exp.path, f"experiment {exp.id}") from err
+        shutil.rmtree(trash, ignore_errors=True)
