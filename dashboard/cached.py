@@ -53,7 +53,9 @@ def trials(exp_id: str, version: float) -> pd.DataFrame:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def model_bytes(exp_id: str, version: float) -> bytes:
-    return _exp(exp_id).model_path.read_bytes()
+    from automl.deploy import export_joblib
+
+    return export_joblib(_exp(exp_id)).read_bytes()  # pickled here from the safely loaded model
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

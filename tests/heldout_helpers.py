@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import warnings
 
-import joblib
 from sklearn.model_selection import train_test_split
 
 from automl.data import build_pipeline, load_dataset, proba_column
@@ -40,7 +39,7 @@ def make_experiment(root, path, target, estimator, style="linear", fit=None):
     exp = Workspace(root).create(status="completed", task=d.task, target=target, metric=DEFAULT_METRIC[d.task],
                                  schema=d.schema.to_dict(), classes=classes,
                                  positive_class=positive_class(d.y) if d.task == "binary" else None)
-    joblib.dump(model, exp.model_path)
+    exp.save_model(model)
     hold = X_te.assign(**{target: y_te})
     hold["prediction"] = model.predict(X_te)
     if classes:

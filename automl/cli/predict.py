@@ -11,17 +11,20 @@ from automl.data import read_table
 from automl.errors import AutoMLError
 from automl.experiment import Workspace
 
-MODEL_SUFFIXES = (".joblib", ".skops", ".onnx")
+MODEL_SUFFIXES = (".skops", ".onnx", ".joblib")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="predict a table with an experiment's model or a model file")
     p.add_argument("model", metavar="EXPERIMENT_OR_MODEL",
-                   help="experiment id in the workspace, or a .joblib / .skops / .onnx file")
+                   help="experiment id in the workspace, or a .skops / .onnx / .joblib file")
     p.add_argument("data", help="CSV, Parquet or Excel file with the training columns")
     p.add_argument("-o", "--output", required=True, help="where to write the rows with their predictions")
     p.add_argument("--format", choices=["csv", "parquet"], default=None,
                    help="output format (default: from the output file's extension, else csv)")
+    p.add_argument("--trust", action="store_true",
+                   help="load a .joblib model file: it is a pickle and runs any code it holds, so only for a "
+                        "file you wrote yourself")
     p.add_argument("--no-log", action="store_true", help="don't add these rows to the experiment's prediction log")
     add_workspace(p)
     p.set_defaults(func=run)
@@ -35,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format or ("parquet" if str(args.output).lower().endswith(".parquet") else "csv")
     target = Path(args.model)
     if target.suffix.lower() in MODEL_SUFFIXES:
-        model = load_model(target)
+        model = load_model(target, trust=args.trust)
         schema, task, classes = describe_model(model)
         result = predict_frame(model, frame, schema, task, classes)
         experiment = experiment_of_file(target.resolve())

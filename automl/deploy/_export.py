@@ -2,13 +2,14 @@
 
 Three formats, each predicting on raw rows:
 
-* ``joblib`` - the experiment's own model.joblib (a pickle: load only files you trust);
-* ``skops`` - the same objects in a format that is loaded without running code, and that
-  :func:`load_skops` refuses unless every type in it is on :data:`TRUSTED_TYPES`;
-* ``onnx`` - see :mod:`automl.onnx_export` (single pipelines without date columns).
+* ``skops`` - the experiment's own model file, loaded without running code; :func:`load_skops` refuses it
+  unless every type in it is on the trusted list (:data:`automl.experiment.TRUSTED_TYPES`) and its tree
+  indices are in range;
+* ``joblib`` - a pickle, written in this process from the loaded model for people who want one. This
+  tool loads a .joblib file given by path only when told to trust it (``--trust``);
+* ``onnx`` - see :mod:`automl.deploy._onnx_export` (single pipelines without date columns).
 
-Exports are written atomically into ``<experiment>/export/`` and reused while
-model.joblib is unchanged.
+Exports are written atomically into ``<experiment>/export/`` (ONNX is reused while the model file is unchanged).
 """
 
 from __future__ import annotations
@@ -22,103 +23,74 @@ from typing import Any
 from automl.deploy._model_card import model_card, model_card_markdown
 from automl.deploy._onnx_export import OnnxModel, export_onnx, model_fingerprint, onnx_predict, onnx_support  # noqa: F401
 from automl.errors import AutoMLError
-from automl.experiment import MODEL, Experiment, atomic_write_with
+from automl.experiment import TRUSTED_TYPES, Experiment, atomic_write_with, load_model_file, untrusted_types
 
-__all__ = ["FORMATS", "TRUSTED_TYPES", "bundle", "export_onnx", "export_skops", "load_model",
+__all__ = ["FORMATS", "TRUSTED_TYPES", "bundle", "export_joblib", "export_onnx", "export_skops", "load_model",
            "load_skops", "model_card", "model_card_markdown", "onnx_predict", "onnx_support", "untrusted_types"]
 
 FORMATS = ("joblib", "skops", "onnx")
-SKOPS_FILE = "export/model.skops"
-SKOPS_STATUS = "export/skops.json"
-# Types a skops file of ours may contain beyond what skops trusts by default (scikit-learn's own
-# estimators and numpy arrays). Anything else - a function, a class from another module - is refused.
-TRUSTED_TYPES = frozenset({
-    "automl.data._preprocess.FrameCoercer", "automl.data._preprocess.DatetimeParts",
-    "automl.final._ensemble.WeightedEnsemble",
-    "automl.evaluation._threshold.ThresholdClassifier",
-    "collections.OrderedDict", "numpy.dtype",
-    "lightgbm.basic.Booster", "lightgbm.sklearn.LGBMClassifier", "lightgbm.sklearn.LGBMRegressor",
-    "sklearn.tree._tree.Tree", "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
-    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
-    "sklearn.metrics._dist_metrics.EuclideanDistance64", "sklearn.metrics._dist_metrics.MinkowskiDistance64",
-    "sklearn.metrics._dist_metrics.ManhattanDistance64",
-    "sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree",
-})
+JOBLIB_FILE = "export/model.joblib"
 
 
-# -- skops ------------------------------------------------------------------------------------------------------------
+# -- skops and joblib -------------------------------------------------------------------------------------------------
 def export_skops(experiment: Experiment) -> Path:
-    """Write (or reuse) export/model.skops, checked to load back with only trusted types."""
-    import skops.io as sio
+    """The experiment's skops file: the model file itself (already checked to hold only trusted types)."""
+    if not experiment.has_model:
+        raise experiment.no_model_error()
+    return experiment.model_path
 
-    path, fingerprint = experiment.file(SKOPS_FILE), model_fingerprint(experiment)
-    status = experiment.read_json(SKOPS_STATUS, {}) or {}
-    if path.exists() and status.get("fingerprint") == fingerprint:
-        return path
+
+def export_joblib(experiment: Experiment) -> Path:
+    """Write export/model.joblib, pickled here from the safely loaded model.
+
+    Written afresh on every call, never reused: a file already in the folder may have been put there by
+    anyone who can write to the workspace, and whoever downloads it will unpickle it.
+    """
+    import joblib
+
     model = experiment.load_model()
-    atomic_write_with(path, lambda p: sio.dump(model, p))
-    untrusted = untrusted_types(path)
-    if untrusted:  # a new model part we have not vetted: say so now rather than at load time
-        path.unlink(missing_ok=True)
-        raise AutoMLError(f"The skops file would contain types not on our trusted list: {', '.join(untrusted)}.",
-                          "Use the joblib file, or add the types to automl.export.TRUSTED_TYPES after review.")
-    experiment.write_json(SKOPS_STATUS, {"fingerprint": fingerprint})
+    path = experiment.file(JOBLIB_FILE)
+    atomic_write_with(path, lambda p: joblib.dump(model, p))
     return path
 
 
-def untrusted_types(path: str | Path) -> list[str]:
-    """The types in a skops file that are neither trusted by skops nor on :data:`TRUSTED_TYPES`."""
-    import skops.io as sio
-
-    try:
-        found = sio.get_untrusted_types(file=str(path))
-    except Exception as err:  # not a zip, or a broken schema
-        raise AutoMLError(f"'{Path(path).name}' is not a readable skops file ({type(err).__name__}: {err}).",
-                          "Export the model again.") from err
-    return sorted(t for t in found if t not in TRUSTED_TYPES)
-
-
 def load_skops(path: str | Path) -> Any:
-    """Load a skops file, refusing it if it holds any type outside skops' defaults and :data:`TRUSTED_TYPES`."""
-    import skops.io as sio
-
-    untrusted = untrusted_types(path)
-    if untrusted:
-        raise AutoMLError(f"Refusing to load '{Path(path).name}': it contains untrusted type(s) "
-                          f"{', '.join(untrusted)}.",
-                          "Only load model files exported by this tool; re-export the model from its experiment.")
-    trusted = sorted(set(sio.get_untrusted_types(file=str(path))))
-    return sio.load(str(path), trusted=trusted)
+    """Load a skops file, refusing types outside the trusted list and out-of-range tree indices."""
+    return load_model_file(path)
 
 
 # -- any format -------------------------------------------------------------------------------------------------------
-def load_model(path: str | Path) -> Any:
-    """A model predicting on raw rows from a .joblib, .skops or .onnx file (chosen by extension)."""
+def load_model(path: str | Path, trust: bool = False) -> Any:
+    """A model predicting on raw rows from a .skops, .onnx or (with ``trust``) .joblib file, by extension.
+
+    A .joblib file is a pickle: loading it runs whatever code it names, so it is refused unless the caller
+    says the file is their own.
+    """
     path = Path(path)
     if not path.exists():
         raise AutoMLError(f"There is no model file '{path}'.", "Check the path.")
     suffix = path.suffix.lower()
     if suffix == ".joblib":
+        if not trust:
+            raise AutoMLError(f"Refusing to load '{path.name}': a .joblib file is a pickle, and loading it runs "
+                              "any code it contains.",
+                              "Use the experiment's .skops file (or its id) instead, or pass --trust if you "
+                              "wrote this file yourself.")
         import joblib
 
-        return joblib.load(path)  # a pickle: the caller chose to trust this file
+        return joblib.load(path)  # the caller vouched for this file
     if suffix == ".skops":
         return load_skops(path)
     if suffix == ".onnx":
         return OnnxModel(path)
     raise AutoMLError(f"'{path.name}' is not a model file this tool knows ({suffix or 'no extension'}).",
-                      "Give a .joblib, .skops or .onnx file.")
+                      "Give a .skops, .onnx or .joblib file.")
 
 
 def export_path(experiment: Experiment, fmt: str) -> Path:
     """The file of format ``fmt`` for this experiment, exporting it first if needed."""
     if fmt == "joblib":
-        path = experiment.model_path
-        if not path.exists():
-            raise AutoMLError(f"Experiment {experiment.id} has no model yet.", "Wait for the search to finish.")
-        return path
+        return export_joblib(experiment)
     if fmt == "skops":
         return export_skops(experiment)
     if fmt == "onnx":
@@ -161,16 +133,18 @@ def readme(experiment: Experiment, included: list[str], skipped: dict[str, str])
            f"Predicts `{experiment.target}` ({task}) from the columns: {cols}.",
            "Every file predicts on raw rows: a table with the training columns (extra columns are ignored).",
            "See model_card.md for the columns, their types and allowed values, scores and limits.", ""]
-    if MODEL in included:
+    if "model.joblib" in included:
         out += ["## model.joblib (scikit-learn Pipeline)", "", "```python", "import joblib, pandas as pd",
                 "model = joblib.load('model.joblib')  # a pickle: only load files you trust",
                 "model.predict(pd.read_csv('rows.csv'))" + ("  # and model.predict_proba(...)" if classes else ""),
-                "```", "Needs this project (`automl`) installed, with the library versions in the model card.", ""]
+                "```", "Needs this project (`automl`) installed, with the library versions in the model card. "
+                "`automl predict` loads it only with `--trust`.", ""]
     if "model.skops" in included:
         out += ["## model.skops (safe to load: no code runs on load)", "", "```python", "import skops.io as sio",
                 "types = sio.get_untrusted_types(file='model.skops')  # review these before trusting them",
                 "model = sio.load('model.skops', trusted=types)", "```",
-                "Or `automl.export.load_model('model.skops')`, which refuses types outside its trusted list.", ""]
+                "Or `automl.deploy.load_model('model.skops')`, which refuses types outside its trusted list "
+                "and checks the trees' indices.", ""]
     if "model.onnx" in included:
         out += ["## model.onnx (any ONNX runtime, no Python model code needed)", "",
                 "One input per column, shape [rows, 1]: float32 for numbers (NaN = missing), string for "

@@ -20,7 +20,7 @@ import pandas as pd
 from automl.data import CATEGORICAL, DATETIME, NUMERIC, ColumnInfo, Schema, proba_column
 from automl.deploy._input_check import check_rows
 from automl.errors import AutoMLError
-from automl.experiment import META, Experiment, model_fingerprint
+from automl.experiment import META, Experiment, load_model_file, model_fingerprint
 
 
 @dataclass
@@ -112,17 +112,16 @@ def predict_experiment(experiment: Experiment, frame: pd.DataFrame, log: bool = 
 
 
 def cached_model(experiment: Experiment) -> Any:
-    """The experiment's model, loaded once per process while model.joblib is unchanged."""
+    """The experiment's model, loaded (safely, see :meth:`Experiment.load_model`) once per process while its
+    file is unchanged."""
     if not experiment.has_model:
-        experiment.load_model()  # raises the AutoMLError that explains why there is no model
-    return _load_joblib(str(experiment.model_path), model_fingerprint(experiment))
+        raise experiment.no_model_error()
+    return _load_checked(str(experiment.model_path), model_fingerprint(experiment))
 
 
 @lru_cache(maxsize=4)
-def _load_joblib(path: str, fingerprint: str) -> Any:
-    import joblib
-
-    return joblib.load(path)
+def _load_checked(path: str, fingerprint: str) -> Any:
+    return load_model_file(path)  # the fingerprint is only the cache key: a rewritten file loads again
 
 
 def single_threaded(model: Any) -> Any:
@@ -173,7 +172,7 @@ def describe_model(model: Any) -> tuple[Schema, str, list]:
 
 
 def experiment_of_file(path: Path) -> Experiment | None:
-    """The experiment folder a model file sits in (model.joblib, or export/model.*), if any."""
+    """The experiment folder a model file sits in (its own model file, or export/model.*), if any."""
     for folder in (path.parent, path.parent.parent):
         if (folder / META).exists():
             return Experiment(folder)

@@ -19,7 +19,7 @@ from automl.data import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, ColumnInfo, Sch
 from automl.deploy import _prediction_log as prediction_log
 from automl.deploy._predict import cached_model, predict_frame, single_threaded
 from automl.errors import AutoMLError
-from automl.experiment import Experiment
+from automl.experiment import LEGACY_MODEL, Experiment
 
 MAX_RECORDS = 200_000
 SMALL_REQUEST = 1_000  # rows; up to this many, predict single-threaded
@@ -77,6 +77,8 @@ def create_app(experiment: Experiment):
     from fastapi import FastAPI
 
     record = experiment.record
+    if not experiment.has_model and experiment.file(LEGACY_MODEL).exists():
+        raise experiment.no_model_error()  # saved as a pickle by an older version: say to retrain
     if not experiment.has_model:
         raise AutoMLError(f"Experiment {experiment.id} has no model to serve (status: {record.status}).",
                           "Wait for the search to finish, or serve a completed experiment.")

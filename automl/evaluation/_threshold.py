@@ -94,20 +94,16 @@ def apply_threshold(model: Any, threshold: float | None, positive: Any) -> Any:
 
 
 def save_threshold(experiment: Any, threshold: float | None) -> Any:
-    """Rewrite the experiment's model.joblib with ``threshold`` applied and record it in experiment.json.
+    """Rewrite the experiment's model file with ``threshold`` applied and record it in experiment.json.
 
     Returns the saved model. ``None`` restores the plain argmax rule.
     """
-    import joblib
-
-    from automl.experiment import MODEL, atomic_write_with
-
     if experiment.task != "binary":
         raise AutoMLError(f"A decision threshold applies to binary experiments; this one is {experiment.task}.",
                           "Use the class probabilities directly, or train a binary experiment.")
     positive = experiment.record.positive_class
     model = apply_threshold(experiment.load_model(), threshold, positive)
-    atomic_write_with(experiment.file(MODEL), lambda path: joblib.dump(model, path))
+    experiment.save_model(model)
     experiment.update(threshold=None if threshold is None else float(threshold))
     return model
 

@@ -100,7 +100,7 @@ SINGLE, ENSEMBLE = "single", "ensemble"
 
 @dataclass(frozen=True)
 class ModelInfo(Part):
-    """What model.joblib holds: one pipeline or a weighted ensemble; ``ensemble_note`` says why no ensemble."""
+    """What the experiment's model holds: one pipeline or a weighted ensemble; ``ensemble_note`` says why not."""
 
     kind: str = SINGLE
     algorithm: str | None = None

@@ -28,11 +28,13 @@ from automl.experiment._files import (
     write_json,
 )
 from automl.experiment._meta import SCHEMA_VERSION, ExperimentMeta
+from automl.experiment._model_file import dump_model, load_model_file
 
 RUNNING, QUEUED, COMPLETED, FAILED, CANCELLED = "running", "queued", "completed", "failed", "cancelled"
 FINISHED = (COMPLETED, FAILED, CANCELLED)
 META = "experiment.json"
-MODEL = "model.joblib"
+MODEL = "model.skops"  # the one place the file name is spelled; see _model_file for why not a pickle
+LEGACY_MODEL = "model.joblib"  # what earlier versions saved: never unpickled
 HOLDOUT = "holdout.parquet"
 TRAIN = "train.parquet"
 PROGRESS = "progress.json"
@@ -187,13 +189,25 @@ class Experiment:
         return pd.read_parquet(path)
 
     def load_model(self) -> Any:
-        """The refit model (a Pipeline, or an ensemble of Pipelines) predicting on raw rows."""
-        import joblib
-
+        """The refit model (a Pipeline, or an ensemble of Pipelines) predicting on raw rows, loaded from skops
+        with only trusted types and its tree indices checked."""
         if not self.has_model:
-            raise AutoMLError(f"Experiment {self.id} has no model yet (status: {self.status}).",
-                              "Wait for the search to finish, or start a new one.")
-        return joblib.load(self.model_path)
+            raise self.no_model_error()
+        return load_model_file(self.model_path)
+
+    def save_model(self, model: Any) -> None:
+        """Write the model file atomically (skops; see :func:`load_model`)."""
+        dump_model(model, self.model_path)
+
+    def no_model_error(self) -> AutoMLError:
+        """Why there is no model to load: not finished yet, or saved by a version that pickled it."""
+        if (self.path / LEGACY_MODEL).exists():
+            return AutoMLError(f"Experiment {self.id} was saved by an older version as {LEGACY_MODEL}, a pickle "
+                               "file this version does not load (loading one can run any code in it).",
+                               "Train the experiment again (automl fit, or Retrain on its page) to save a "
+                               f"{MODEL} file.")
+        return AutoMLError(f"Experiment {self.id} has no model yet (status: {self.status}).",
+                           "Wait for the search to finish, or start a new one.")
 
     def holdout(self) -> pd.DataFrame:
         """Held-out rows: features, the target, ``prediction`` and ``proba_<class>`` columns."""
@@ -238,8 +252,7 @@ def model_fingerprint(experiment: Experiment) -> str:
     """Changes whenever the experiment's model file is rewritten (a refit, a new threshold): the one key for
     every cache of something derived from the model (explanations, exported files, loaded models)."""
     if not experiment.has_model:
-        raise AutoMLError(f"Experiment {experiment.id} has no model yet (status: {experiment.status}).",
-                          "Wait for the search to finish, or start a new one.")
+        raise experiment.no_model_error()
     return fingerprint(experiment.model_path)
 
 

@@ -23,7 +23,7 @@ class MemberSummary:
 
 @dataclass(frozen=True)
 class ModelSummary:
-    """What model.joblib is.
+    """What the experiment's model is.
 
     ``kind`` is ``single`` (the best trial refit), ``ensemble`` (a weighted blend of trials), ``defaults`` (no
     trial finished its cross-validation, so the first algorithm's defaults were fitted without a search) or

@@ -11,7 +11,6 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-import joblib
 import optuna
 import pandas as pd
 
@@ -50,7 +49,7 @@ def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataF
         model = fit_final(space, objective, best_algo.name, best_params, X, y)
     refit_s = budget.elapsed() - search_s
     holdout_frame, scores = _evaluate_holdout(model, hold, space)
-    ex.atomic_write_with(exp.file(ex.MODEL), lambda p: joblib.dump(model, p))
+    exp.save_model(model)
     exp.write_frame(ex.HOLDOUT, holdout_frame)
     if on_saved is not None:
         on_saved(exp, holdout_frame)
@@ -75,7 +74,7 @@ def _fallback(exp: Experiment, objective, space, X, y, hold, budget: Budget, tri
     params = dict(algo.defaults[0]) if algo.defaults else {}
     model = fit_final(space, objective, algo.name, params, X, y)
     holdout_frame, scores = _evaluate_holdout(model, hold, space)
-    ex.atomic_write_with(exp.file(ex.MODEL), lambda p: joblib.dump(model, p))
+    exp.save_model(model)
     exp.write_frame(ex.HOLDOUT, holdout_frame)
     if on_saved is not None:
         on_saved(exp, holdout_frame)

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from automl.errors import AutoMLError
-from automl.experiment import COMPLETED, FINISHED, MODEL, model_summary
+from automl.experiment import COMPLETED, FINISHED, model_summary
 from dashboard import cached, state
 from dashboard.components import experiment_header, plain, require_experiment, show_error
 from dashboard.navigation import TRAIN
@@ -131,7 +131,7 @@ if slices:
 st.subheader("Download")
 c1, c2, c3 = st.columns(3)
 c1.download_button("Model (joblib, trusted use)", cached.model_bytes(exp.id, version),
-                   file_name=f"{exp.id}-{MODEL}", mime="application/octet-stream",
+                   file_name=f"{exp.id}-model.joblib", mime="application/octet-stream",
                    icon=":material/download:",
                    help="The whole pipeline: it predicts on raw rows. joblib runs code when loaded: "
                         "load only files you trust.")

@@ -9,7 +9,6 @@ import shutil
 import zipfile
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -136,7 +135,7 @@ def test_ensemble_and_dates_get_no_onnx_file_but_skops_works(fitted, tmp_path):
     exp = Experiment(Path(shutil.copytree(src.path, tmp_path / src.id)))
     members = [src.load_model(), fitted("logistic_regression", "binary").load_model()]
     ensemble = WeightedEnsemble(members, [0.7, 0.3], "binary")._set_fitted()
-    joblib.dump(ensemble, exp.model_path)
+    exp.save_model(ensemble)
     exp.update(model={"kind": "ensemble", "algorithm": "ensemble", "ensemble": {"members": []}})
     ok, why = export.onnx_support(exp)
     assert not ok and "ensemble" in why
@@ -147,7 +146,7 @@ def test_ensemble_and_dates_get_no_onnx_file_but_skops_works(fitted, tmp_path):
     loaded = export.load_skops(export.export_skops(exp))
     np.testing.assert_allclose(loaded.predict_proba(X), ensemble.predict_proba(X), atol=1e-12)
     names = zipfile.ZipFile(io.BytesIO(export.bundle(exp))).namelist()
-    assert "model.onnx" not in names and {MODEL, "model.skops", "README.md"} <= set(names)
+    assert "model.onnx" not in names and {"model.joblib", MODEL, "README.md"} <= set(names)
 
     rng = np.random.default_rng(0)
     days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, 240), unit="D")
@@ -233,7 +232,7 @@ def test_model_card_and_bundle(fitted):
     text = export.model_card_markdown(card)
     assert "## Input schema" in text and "| Sex | categorical | yes |" in text
     archive = zipfile.ZipFile(io.BytesIO(export.bundle(exp)))
-    assert set(archive.namelist()) == {MODEL, "model.skops", "model.onnx", "model_card.md",
+    assert set(archive.namelist()) == {"model.joblib", MODEL, "model.onnx", "model_card.md",
                                        "model_card.json", "README.md"}
     assert json.loads(archive.read("model_card.json"))["experiment"]["id"] == exp.id
     readme = archive.read("README.md").decode()

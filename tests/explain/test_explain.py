@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -198,7 +197,7 @@ def test_weighted_ensemble_goes_model_agnostic(titanic_logistic, tmp_path):
     members = [build_pipeline(exp.schema, ALGORITHMS[name].make({}, "binary", 0), ALGORITHMS[name].style,
                               "binary").fit(X, y) for name in ("lightgbm", "logistic_regression")]
     ensemble = WeightedEnsemble(members, [0.6, 0.4], "binary")._set_fitted()
-    joblib.dump(ensemble, exp.model_path)
+    exp.save_model(ensemble)
     exp.update(model={"kind": "ensemble", "algorithm": "ensemble"})
     global_rng = np.random.get_state()[1].copy()
     result = explain_experiment(exp, max_rows=20, time_budget=None)

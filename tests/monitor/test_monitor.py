@@ -9,7 +9,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,7 +48,7 @@ def phoneme_exp(tmp_path_factory):
     model.fit(train.drop(columns="Class"), train["Class"])
     root = tmp_path_factory.mktemp("ws")
     exp = Workspace(root).create(name="phoneme")
-    ex.atomic_write_with(exp.file(ex.MODEL), lambda p: joblib.dump(model, p))
+    exp.save_model(model)
     proba = model.predict_proba(hold.drop(columns="Class"))
     holdout = hold.assign(prediction=model.classes_[proba.argmax(1)],
                           **{f"proba_{c}": proba[:, j] for j, c in enumerate(model.classes_)})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +12,7 @@ from conftest import DATA, SAMPLES
 import automl
 from automl.algorithms import ALGORITHMS
 from automl.errors import AutoMLError
-from automl.experiment import Workspace
+from automl.experiment import Workspace, load_model_file
 from automl.search import load_trials
 
 
@@ -41,7 +40,7 @@ def test_completed_experiment_folder(trained_titanic):
 
 
 def test_saved_model_predicts_raw_rows_with_unseen_categories_and_missing(trained_titanic, titanic):
-    model = joblib.load(trained_titanic.model_path)
+    model = load_model_file(trained_titanic.model_path)
     rows = titanic.drop(columns=["Survived"]).head(20).astype({"Age": object})
     rows.loc[0, "Embarked"] = "Atlantis"  # never seen
     rows.loc[1, "Sex"] = "unknown"
