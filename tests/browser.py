@@ -55,3 +55,15 @@ def start_streamlit(workspace: Path) -> tuple[subprocess.Popen, str]:
 def require_chromium() -> None:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module; a test module takes it with ``from browser import browser``."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

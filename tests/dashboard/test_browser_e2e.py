@@ -8,7 +8,7 @@ import re
 import joblib
 import pandas as pd
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium, start_streamlit
+from browser import ARTIFACTS, browser, require_chromium, start_streamlit  # noqa: F401 (a fixture)
 from conftest import DATA
 
 from automl.experiment import MODEL
@@ -24,17 +24,6 @@ def server(tmp_path_factory):
     yield url, ws
     proc.terminate()
     proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def no_exception(page) -> None:

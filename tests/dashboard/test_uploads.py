@@ -11,7 +11,7 @@ import urllib.request
 import numpy as np
 import pandas as pd
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, start_streamlit
+from browser import browser, require_chromium, start_streamlit  # noqa: F401 (a fixture)
 from conftest import DATA
 
 from automl.data import prepare_dataset
@@ -28,17 +28,6 @@ def server(tmp_path_factory):
     yield url
     proc.terminate()
     proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def wide_table(rows: int = 200, columns: int = 5000) -> pd.DataFrame:
