@@ -133,7 +133,7 @@ def readme(experiment: Experiment, included: list[str], skipped: dict[str, str])
            f"Predicts `{experiment.target}` ({task}) from the columns: {cols}.",
            "Every file predicts on raw rows: a table with the training columns (extra columns are ignored).",
            "See model_card.md for the columns, their types and allowed values, scores and limits.", ""]
-    if "model.joblib" in included:
+    if Path(JOBLIB_FILE).name in included:
         out += ["## model.joblib (scikit-learn Pipeline)", "", "```python", "import joblib, pandas as pd",
                 "model = joblib.load('model.joblib')  # a pickle: only load files you trust",
                 "model.predict(pd.read_csv('rows.csv'))" + ("  # and model.predict_proba(...)" if classes else ""),
