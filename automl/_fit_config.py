@@ -39,6 +39,7 @@ FIT_CONSTRAINTS = {
     "holdout": [Interval(Real, 0, 0.5, closed="right")],
     "algorithms": [TextList(), None],
     "ensemble": [Options((True, False))],
+    "refit_full": [Options((True, False))],
     "exclude": [TextList()],
     "storage": [Satisfies(storage_scheme_allowed, "a database URL (postgresql://…, mysql://…, or sqlite:///… "
                                                   "inside the workspace)"), None],
@@ -75,6 +76,7 @@ class FitConfig:
     holdout: float = 0.2
     algorithms: list[str] | None = None
     ensemble: bool = True
+    refit_full: bool = True  # after the held-out report, refit the chosen model on all rows (automl.final)
     exclude: list[str] = field(default_factory=list)
     storage: str | None = None
     source: str | None = None  # where the table came from (a path), for re-runs and workers

@@ -24,7 +24,7 @@ from automl.algorithms import get_algorithms
 from automl.data import REGRESSION, Dataset, prepare_dataset, proba_class, read_table
 from automl.errors import AutoMLError
 from automl.experiment import Experiment, Workspace
-from automl.final import finalize
+from automl.final import finalize, full_refit_applies
 from automl.metrics import get_metric, positive_class
 from automl.monitor import build_reference, save_reference
 from automl.search import (
@@ -136,7 +136,8 @@ AUTO_FOLDS_ROWS = 10_000
 def auto_folds(n_train: int) -> int:
     """5 folds on small tables, where the score is noisy and fits are cheap; 3 above ``AUTO_FOLDS_ROWS`` rows,
     where each fold is costly and the score already steady: on adult and bank-marketing this doubles the
-    trials a 60 s budget runs. (Above 100,000 rows the search samples rows instead, see automl.sampling.)"""
+    trials a 60 s budget runs. (Above 20,000 rows the search scores on one validation part instead, see
+    automl.search.RowSchedule.)"""
     return 5 if n_train <= AUTO_FOLDS_ROWS else 3
 
 
@@ -187,6 +188,8 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
                schema=dataset.schema.to_dict(), classes=classes, positive_class=positive,
                dropped_missing_target=dataset.dropped_missing_target, left_out=left_out,
                rows={"train": len(train), "holdout": len(hold)}, config=asdict(config))
+    if full_refit_applies(config, len(X))[0]:  # half of the optional refit on all rows is kept aside too
+        budget.refits = 1.0 + 0.5 * (len(X) + len(hold)) / len(X)
     space = SearchSpace(X=X, y=y, schema=dataset.schema, task=task, metric=metric, algorithms=algos,
                         classes=classes, positive=positive, cv_folds=config.cv_folds, seed=config.seed)
     objective = Objective(space, budget, should_stop=lambda: exp.cancel_requested,

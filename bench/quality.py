@@ -32,7 +32,8 @@ QUICK_DATASETS = ["credit-g", "car-evaluation"]
 KNOWN_LEVELS: dict[tuple[str, str], tuple[str, float]] = {
     ("autogluon", "adult"): (">=", 0.925), ("autogluon", "car-evaluation"): ("<=", 0.05),
 }
-SEARCHERS = {"ours", "ours_cv3", "flaml", "autogluon", "tpot", "pycaret"}  # tools that should use their budget
+# tools that should use their budget
+SEARCHERS = {"ours", "ours_cv3", "ours_train_rows", "flaml", "autogluon", "tpot", "pycaret"}
 N_BOOT = 400
 COLUMNS = ["dataset", "task", "seed", "contender", "status", "metric", "score", "metric2", "score2", "budget_s",
            "fit_s", "overrun_pct", "wall_s", "peak_rss_mb", "trials", "error", "extra"]

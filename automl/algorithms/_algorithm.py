@@ -45,7 +45,9 @@ class Algorithm:
     ends equal to one fit of them all, so the fit can grow in chunks and check the clock between them.
     ``early_stopping``: the estimator may stop before ``iterations`` on its own, on a validation split.
     ``deadline``: fit keyword arguments that check ``time_left()`` every iteration and raise
-    :class:`TimeUp` (LightGBM's callbacks). ``thread_policy(n_rows)``: see :func:`fit_threads`.
+    :class:`TimeUp` (LightGBM's callbacks). ``validation_stop(X_va, y_va)``: fit keyword arguments that stop
+    the boosting once the validation rows stop improving; ``iterations`` then is only a cap, and
+    ``best_iteration(est)`` the number found (the refit uses it). ``thread_policy(n_rows)``: see :func:`fit_threads`.
     ``onnx``: the tasks for which our converters turn it into a faithful ONNX graph (default: all it does);
     ``onnx_reason`` says why not for the others.
     """
@@ -63,6 +65,9 @@ class Algorithm:
     warm_start: bool = False
     early_stopping: bool = False
     deadline: Callable[[Callable[[], float]], dict[str, Any]] | None = None
+    validation_stop: Callable[[Any, Any], dict[str, Any]] | None = None
+    schema_params: Callable[[Any], dict[str, Any]] | None = None  # (schema) -> params its features call for
+    best_iteration: Callable[[BaseEstimator], int | None] | None = None
     thread_policy: Callable[[int], int | None] = fit_threads
     onnx: tuple[str, ...] = ALL
     onnx_reason: str = ""
@@ -71,6 +76,9 @@ class Algorithm:
     def __post_init__(self) -> None:
         if not set(self.tasks) <= set(self.onnx) and not self.onnx_reason:
             raise ValueError(f"The 'onnx_reason' of algorithm {self.name!r} must say why it can't convert.")
+        if self.validation_stop is not None and (self.best_iteration is None or self.iterations is None):
+            raise ValueError(f"Algorithm {self.name!r} stops on validation rows, so it must name its 'iterations' "
+                             "parameter and say how to read the 'best_iteration' found.")
         if self.warm_start and self.iterations is None:
             raise ValueError(f"Algorithm {self.name!r} warm-starts, so its 'iterations' parameter must be named.")
 
@@ -95,9 +103,12 @@ class Algorithm:
             return threads
         return cap if threads is None else min(threads, cap)
 
-    def make(self, params: dict[str, Any], task: str, seed: int = 0, n_rows: int | None = None) -> BaseEstimator:
-        """A fresh estimator; given ``n_rows``, its ``n_jobs`` follows the thread policy."""
-        est = self.build(dict(params), task, seed)
+    def make(self, params: dict[str, Any], task: str, seed: int = 0, n_rows: int | None = None,
+             schema: Any = None) -> BaseEstimator:
+        """A fresh estimator; given ``n_rows``, its ``n_jobs`` follows the thread policy; given the table's
+        ``schema``, the params ``schema_params`` derives from it (LightGBM: which features are categories)."""
+        extra = self.schema_params(schema) if schema is not None and self.schema_params is not None else {}
+        est = self.build({**params, **extra}, task, seed)
         threads = None if n_rows is None else self.threads(n_rows)
         if threads is not None and "n_jobs" in est.get_params():
             est.set_params(n_jobs=threads)

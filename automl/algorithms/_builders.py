@@ -31,6 +31,34 @@ def lgbm_deadline(time_left: Callable[[], float]) -> dict[str, Any]:
     return {"callbacks": [callback]}
 
 
+def lgbm_categories(schema) -> dict[str, Any]:
+    """LightGBM splits category codes as categories, not as numbers (adult +0.002 AUC, bank-marketing +0.002,
+    one LightGBM each): their positions in the tree features, which hold the numbers first, then the categories
+    (:data:`automl.algorithms.TREE`, :func:`automl.search.tree_matrix`). An unseen category is coded -1,
+    which LightGBM reads as missing."""
+    from automl.data import BOOLEAN, CATEGORICAL, NUMERIC
+
+    first = len(schema.of_kind(NUMERIC))
+    count = len(schema.of_kind(CATEGORICAL, BOOLEAN))
+    return {"categorical_feature": list(range(first, first + count))} if count else {}
+
+
+EARLY_STOP_ROUNDS = 50  # rounds without improvement on the validation fold before the boosting stops
+
+
+def lgbm_validation_stop(X_va, y_va) -> dict[str, Any]:
+    """``fit`` keyword arguments: stop when the validation fold's loss has not improved for a while."""
+    import lightgbm as lgb
+
+    return {"eval_set": [(X_va, y_va)], "callbacks": [lgb.early_stopping(EARLY_STOP_ROUNDS, verbose=False)]}
+
+
+def lgbm_best_iteration(est: BaseEstimator) -> int | None:
+    """The boosting rounds early stopping kept (None when it never stopped on validation rows)."""
+    best = getattr(est, "best_iteration_", None)
+    return int(best) if best else None
+
+
 def hgb(params: dict, task: str, seed: int) -> BaseEstimator:
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 

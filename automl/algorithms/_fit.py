@@ -26,10 +26,18 @@ class TimeUp(Exception):
 CHUNK = 25
 
 
-def fit_within(algo: Algorithm, est: BaseEstimator, X, y, time_left: Callable[[], float]) -> BaseEstimator:
-    """Fit ``est`` (built by ``algo``); raise :class:`TimeUp` as soon as ``time_left()`` drops below zero."""
+def fit_within(algo: Algorithm, est: BaseEstimator, X, y, time_left: Callable[[], float],
+               validation: tuple | None = None) -> BaseEstimator:
+    """Fit ``est`` (built by ``algo``); raise :class:`TimeUp` as soon as ``time_left()`` drops below zero.
+
+    ``validation`` (X_va, y_va): rows an algorithm that declares ``validation_stop`` stops its boosting on.
+    """
     if algo.deadline is not None:
-        return est.fit(X, y, **algo.deadline(time_left))
+        kwargs = algo.deadline(time_left)
+        if validation is not None and algo.validation_stop is not None:
+            stop = algo.validation_stop(*validation)
+            kwargs = {**stop, **kwargs, "callbacks": [*stop.get("callbacks", []), *kwargs.get("callbacks", [])]}
+        return est.fit(X, y, **kwargs)
     total = int(est.get_params()[algo.iterations]) if algo.warm_start else 0
     if total < 2 * CHUNK:
         return est.fit(X, y)

@@ -15,11 +15,18 @@ from automl.algorithms._algorithm import ALL, CLS, REG, Algorithm
 from automl.algorithms._preprocessing import LINEAR, TREE
 
 ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in [
+    # Its first configurations are a small portfolio, best bets first: the library's defaults (the baseline every
+    # search must beat), then settings known to do well across many tables (AutoGluon's LightGBM defaults: a
+    # 0.05 learning rate, the same with extremely randomised splits, and a larger-leaved slower variant), with
+    # the rounds found by early stopping.
     Algorithm("lightgbm", "LightGBM", ALL, TREE, build.lgbm, space.lgbm, explainer="tree",
-              iterations="n_estimators", deadline=build.lgbm_deadline, defaults=(
-        {},  # the library's own defaults: the baseline every search must beat
-        {"n_estimators": 500, "learning_rate": 0.03, "num_leaves": 31, "min_child_samples": 20,
-         "subsample": 0.8, "colsample_bytree": 0.7},
+              iterations="n_estimators", deadline=build.lgbm_deadline, validation_stop=build.lgbm_validation_stop,
+              best_iteration=build.lgbm_best_iteration, schema_params=build.lgbm_categories, defaults=(
+        {},
+        {"n_estimators": space.BOOSTING_CAP, "learning_rate": 0.05},
+        {"n_estimators": space.BOOSTING_CAP, "learning_rate": 0.05, "extra_trees": True},
+        {"n_estimators": space.BOOSTING_CAP, "learning_rate": 0.03, "num_leaves": 128, "min_child_samples": 3,
+         "colsample_bytree": 0.9},
     )),
     Algorithm("hist_gradient_boosting", "HistGradientBoosting", ALL, TREE, build.hgb, space.hgb,
               explainer="tree", defaults=({},), iterations="max_iter", warm_start=True,

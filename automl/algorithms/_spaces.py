@@ -35,9 +35,12 @@ def class_weight(trial: optuna.Trial, task: str, choices=(None, "balanced")) -> 
     return {"class_weight": trial.suggest_categorical("class_weight", list(choices))} if task != REGRESSION else {}
 
 
+BOOSTING_CAP = 3000  # rounds at most: early stopping on the validation fold finds how many
+
+
 def lgbm(trial: optuna.Trial, task: str, n_rows: int) -> dict:
     return {
-        "n_estimators": trial.suggest_int("n_estimators", 50, 1500, log=True),
+        "n_estimators": BOOSTING_CAP,
         "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
         "num_leaves": trial.suggest_int("num_leaves", 4, leaves_cap(n_rows), log=True),
         "min_child_samples": trial.suggest_int("min_child_samples", 2, leaf_rows_cap(n_rows), log=True),

@@ -12,7 +12,7 @@ import pandas as pd
 from automl.algorithms import ALGORITHMS
 from automl.api import check_fit, fit
 from automl.cli._common import add_workspace, print_table, progress_line
-from automl.experiment import StopSignals, Workspace, model_summary
+from automl.experiment import StopSignals, Workspace, model_summary, shipped_rows_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--holdout", type=float, default=0.2, help="fraction of rows held out for the final report")
     p.add_argument("--algorithms", default=None, help=f"comma-separated subset of: {','.join(ALGORITHMS)}")
     p.add_argument("--no-ensemble", action="store_true", help="never ensemble the best trials")
+    p.add_argument("--no-refit-full", action="store_true",
+                   help="ship the model fitted on the training rows (default: refit on all rows after the report)")
     p.add_argument("--exclude", default="", help="comma-separated columns not to use as features")
     p.add_argument("--storage", default=None, help="Optuna storage URL, e.g. postgresql://user@host/db")
     p.add_argument("--name", default=None, help="experiment name")
@@ -47,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
     options = dict(task=args.task, time_budget=args.time_budget, trials=args.trials, metric=args.metric,
                    seed=args.seed, cv_folds=args.cv_folds, holdout=args.holdout,
                    algorithms=args.algorithms.split(",") if args.algorithms else None,
-                   ensemble=not args.no_ensemble, exclude=[c for c in args.exclude.split(",") if c],
-                   storage=args.storage)
+                   ensemble=not args.no_ensemble, refit_full=not args.no_refit_full,
+                   exclude=[c for c in args.exclude.split(",") if c], storage=args.storage)
     # Every argument and the table are checked before the experiment exists: a bad one leaves nothing queued.
     frame, dataset = check_fit(args.data, args.target, workspace=args.workspace, name=args.name, **options)
     for note in dataset.warnings:  # the warnings the Data page shows
@@ -79,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nHeld-out metrics ({record.rows.holdout} rows never seen by the search):")
     for name, value in record.holdout.items():
         print(f"  {name:<18} {'n/a' if value is None else f'{value:.4f}'}")
+    if shipped_rows_text(record):
+        print(shipped_rows_text(record))
     timing = record.timing
     print(f"\n{timing.trials} trials ({timing.trials_pruned or 0} pruned) in {timing.elapsed_s:.1f}s"
           + (f" of a {timing.budget_s:.0f}s budget" if timing.budget_s else ""))

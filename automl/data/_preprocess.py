@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
 from automl.data._rules import canonical_categories, require_columns
 from automl.data._schema import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, Schema
@@ -115,10 +115,13 @@ def build_preprocessor(schema: Schema, style: str = "tree", task: str = "binary"
         for i, col in enumerate(datetime):
             steps.append((f"date{i}", DatetimeParts(), [col]))
     elif style == "linear":
+        # Numbers are held to their training range before scaling: a line fitted on them extrapolates without
+        # bound on a row beyond it (ames: the largest houses of the test rows priced far above any sale), where
+        # a tree stays at its edge. ``MinMaxScaler(clip=True)`` does the clip and converts to ONNX as it is.
         for i, col in enumerate(numeric):
             steps.append((f"num{i}", Pipeline([
                 ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
-                ("scale", StandardScaler())]), [col]))
+                ("clip", MinMaxScaler(clip=True)), ("scale", StandardScaler())]), [col]))
         for i, col in enumerate(categorical):
             if schema[col].n_unique <= ONE_HOT_MAX:
                 encoder = Pipeline([("impute", SimpleImputer(strategy="constant", fill_value=MISSING)),

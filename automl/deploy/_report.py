@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from automl.deploy._model_card import model_card
-from automl.experiment import TRAIN, Experiment, ExperimentMeta, model_summary
+from automl.experiment import TRAIN, Experiment, ExperimentMeta, model_summary, shipped_rows_text
 
 MAX_LEADERBOARD_ROWS = 15
 CSS = """
@@ -113,7 +113,7 @@ def _summary(experiment: Experiment, card: dict | None) -> str:
             f"with <b>{html.escape(str(label))}</b>; status {html.escape(str(record.status))}.</p>"
             f"<p>Held-out {html.escape(str(metric))}: <span class='kpi'>{kpi}</span>{ci}</p>"
             f"<p class='muted'>{_or_unknown(rows.train)} training rows, {_or_unknown(rows.holdout)} held-out rows "
-            f"never seen by the search.</p>")
+            f"never seen by the search. {html.escape(shipped_rows_text(record) or '')}</p>")
 
 
 def _or_unknown(value: Any) -> Any:

@@ -13,7 +13,7 @@ from automl.experiment._store import (
     CANCEL_FLAG, CANCELLED, COMPLETED, FAILED, FINISHED, HOLDOUT, LEGACY_MODEL, META, MODEL, PROGRESS, QUEUED, RUNNING,
     STUDY_DB, TRAIN, Experiment, ExperimentGone, model_fingerprint
 )
-from automl.experiment._summary import MemberSummary, ModelSummary, model_summary
+from automl.experiment._summary import MemberSummary, ModelSummary, model_summary, shipped_rows_text
 from automl.experiment._workspace import Workspace, default_workspace
 
 __all__ = ["BestTrial", "CANCELLED", "CANCEL_FLAG", "COMPLETED", "Experiment", "ExperimentGone", "ExperimentMeta",
@@ -21,4 +21,5 @@ __all__ = ["BestTrial", "CANCELLED", "CANCEL_FLAG", "COMPLETED", "Experiment", "
     "ModelSummary", "PROGRESS", "QUEUED", "RUNNING", "RunConfig", "SCHEMA_VERSION", "STUDY_DB", "StopSignals",
     "StorageError", "TRAIN", "TRUSTED_TYPES", "Timing", "Workspace", "atomic_write_bytes", "atomic_write_with",
     "check_model", "default_workspace", "dump_model", "load_model_file", "model_fingerprint", "model_summary",
-    "now_iso", "read_json", "record_failure", "storage_error", "storage_fault", "untrusted_types", "write_json"]
+    "now_iso", "read_json", "record_failure", "shipped_rows_text", "storage_error", "storage_fault", "untrusted_types",
+    "write_json"]

@@ -106,11 +106,29 @@ class ModelInfo(Part):
     algorithm: str | None = None
     ensemble: Ensemble | None = None
     ensemble_note: str | None = None
+    trained_rows: int | None = None  # rows the shipped model was fitted on
+    trained_on: str | None = None  # "training rows" or "all rows" (training + held-out); None: before 0.4
+    full_refit_note: str | None = None  # why it was not refit on all rows, when it could have been
     decoders: ClassVar[dict[str, Decoder]] = {"ensemble": Ensemble.from_dict}
 
     @property
     def is_ensemble(self) -> bool:
         return self.kind == ENSEMBLE
+
+    @property
+    def saw_holdout(self) -> bool:
+        """Whether the shipped model trained on the held-out rows too (after they scored it)."""
+        return self.trained_on == "all rows"
+
+    def rows_text(self, holdout_rows: int | None) -> str:
+        """One sentence: which rows trained the shipped model, and what the held-out scores then describe."""
+        n = "?" if self.trained_rows is None else f"{self.trained_rows:,}"
+        if self.saw_holdout:
+            held = "the held-out" if holdout_rows is None else f"the {holdout_rows:,} held-out"
+            return (f"The shipped model was refit on all {n} rows after the held-out report; the held-out scores are "
+                    f"those of the same configuration fitted without {held} rows.")
+        out = f"The shipped model was fitted on the {n} training rows; the held-out rows never trained it."
+        return out + (f" It was not refit on all rows: {self.full_refit_note}." if self.full_refit_note else "")
 
 
 @dataclass(frozen=True)
@@ -125,7 +143,8 @@ class Timing(Part):
     trials_fail: int | None = None
     trials_running: int | None = None
     search_s: float | None = None
-    refit_s: float | None = None
+    refit_s: float | None = None  # the chosen model's fit on the training rows (the one the held-out rows score)
+    full_refit_s: float | None = None  # its refit on all rows, when it was refit
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,10 @@ def _labels(record: ExperimentMeta) -> dict[str, str]:
     if record.best and record.best.algorithm and record.best.label:
         out[record.best.algorithm] = record.best.label
     return out
+
+
+def shipped_rows_text(record: ExperimentMeta) -> str | None:
+    """Which rows trained the shipped model and what the held-out scores describe; None before a model."""
+    if record.model is None or record.model.trained_rows is None:
+        return None
+    return record.model.rows_text(record.rows.holdout)

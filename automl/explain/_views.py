@@ -124,6 +124,9 @@ class PermutationImportance:
     n_rows_total: int
     n_repeats: int
     from_cache: bool = False
+    # The shipped model was refit on all rows, so these rows trained it: the ranking holds, the sizes and the
+    # baseline are optimistic (the held-out score is that of the model fitted without them).
+    seen_by_model: bool = False
 
 
 def permutation_importance(experiment: Experiment, n_repeats: int = 5, max_rows: int = 5000,
@@ -133,6 +136,7 @@ def permutation_importance(experiment: Experiment, n_repeats: int = 5, max_rows:
     cached = experiment.read_json(PERMUTATION)
     if cached and cached.get("key") == key:
         return PermutationImportance(table=pd.DataFrame(cached["table"]), from_cache=True,
+                                     seen_by_model=bool(cached.get("seen_by_model")),
                                      **{k: cached[k] for k in ("metric", "metric_label", "baseline", "n_rows_used",
                                                                "n_rows_total", "n_repeats")})
     features, target, task = experiment.schema.features, experiment.target, experiment.task
@@ -146,14 +150,15 @@ def permutation_importance(experiment: Experiment, n_repeats: int = 5, max_rows:
     baseline = result.baseline
     table = pd.DataFrame({"feature": features, "importance_mean": result.mean, "importance_std": result.std})
     table = table.sort_values("importance_mean", ascending=False, kind="stable").reset_index(drop=True)
+    seen = bool(experiment.record.model is not None and experiment.record.model.saw_holdout)
     out = PermutationImportance(table=table, metric=metric.name, metric_label=metric.label,
                                 baseline=float(baseline), n_rows_used=len(X),
                                 n_rows_total=int(experiment.record.rows.holdout or len(X)),
-                                n_repeats=n_repeats)
+                                n_repeats=n_repeats, seen_by_model=seen)
     experiment.write_json(PERMUTATION, {"key": key, "table": table.to_dict(orient="list"), "metric": out.metric,
                                         "metric_label": out.metric_label, "baseline": out.baseline,
                                         "n_rows_used": out.n_rows_used, "n_rows_total": out.n_rows_total,
-                                        "n_repeats": n_repeats})
+                                        "n_repeats": n_repeats, "seen_by_model": seen})
     return out
 
 

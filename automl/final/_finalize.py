@@ -18,12 +18,14 @@ from automl import experiment as ex
 from automl.algorithms import ALGORITHMS
 from automl.data import proba_column
 from automl.experiment import Experiment
-from automl.final._ensemble import WeightedEnsemble, greedy_selection
+from automl.final._ensemble import WeightedEnsemble, greedy_selection, target_range
+from automl.final._full_refit import Member, full_refit_applies, refit_all_rows, refit_seconds
 from automl.final._refit import fit_final
 from automl.metrics import METRICS, Predictions
 from automl.search import Budget, counts, leaderboard, trial_rows
 
 LEADERBOARD_STORED = 50
+TRAINING_ROWS, ALL_ROWS = "training rows", "all rows"  # what trained the shipped model (record.model.trained_on)
 
 
 def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataFrame, y: pd.Series,
@@ -44,11 +46,15 @@ def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataF
     best = study.best_trial
     best_algo = ALGORITHMS[best.user_attrs["algorithm"]]
     best_params = best.user_attrs["params"]
-    model, ensemble_info, ensemble_note = _choose_model(objective, space, board, budget, config, X, y)
+    model, ensemble_info, ensemble_note, members = _choose_model(objective, space, board, budget, config, X, y)
     if model is None:
         model = fit_final(space, objective, best_algo.name, best_params, X, y)
+        members = [Member(best_algo.name, best_params)]
     refit_s = budget.elapsed() - search_s
     holdout_frame, scores = _evaluate_holdout(model, hold, space)
+    started = budget.elapsed()
+    model, trained = _ship_all_rows(model, members, space, X, y, hold, config, budget, refit_s)
+    full_refit_s = budget.elapsed() - started
     exp.save_model(model)
     exp.write_frame(ex.HOLDOUT, holdout_frame)
     if on_saved is not None:
@@ -58,12 +64,30 @@ def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataF
         best={"algorithm": best_algo.name, "label": best_algo.label, "params": best_params,
               "cv_score": float(best.value), "cv_std": best.user_attrs.get("cv_std"), "trial": best.number},
         model={"kind": "ensemble" if ensemble_info else "single", "ensemble": ensemble_info,
-               "algorithm": "ensemble" if ensemble_info else best_algo.name, "ensemble_note": ensemble_note},
+               "algorithm": "ensemble" if ensemble_info else best_algo.name, "ensemble_note": ensemble_note,
+               **trained},
         leaderboard=_board_records(board.head(LEADERBOARD_STORED)),
         holdout=scores, timing={**_timing(budget, trials), "search_s": round(search_s, 2),
-                                "refit_s": round(refit_s, 2)},
+                                "refit_s": round(refit_s, 2), "full_refit_s": round(full_refit_s, 2)},
     )
     return exp
+
+
+def _ship_all_rows(model, members: list[Member], space, X, y, hold, config, budget: Budget,
+                   refit_s: float) -> tuple[Any, dict[str, Any]]:
+    """The model to ship, refit on all rows when that applies and fits the time left, and the record of
+    which rows trained it (``trained_rows``, ``trained_on``, ``full_refit_note``)."""
+    trained = {"trained_rows": len(X), "trained_on": TRAINING_ROWS}
+    applies, why = full_refit_applies(config, len(X))
+    if applies:
+        needed = refit_seconds(refit_s, len(X), len(X) + len(hold))
+        if needed <= budget.remaining():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = refit_all_rows(space, members, X, y, hold)
+            return model, {"trained_rows": len(X) + len(hold), "trained_on": ALL_ROWS}
+        why = f"the refit on all rows would need about {needed:.0f} s; {max(budget.remaining(), 0):.0f} s were left"
+    return model, {**trained, "full_refit_note": why} if why else trained
 
 
 def _fallback(exp: Experiment, objective, space, X, y, hold, budget: Budget, trials, search_s: float,
@@ -83,7 +107,8 @@ def _fallback(exp: Experiment, objective, space, X, y, hold, budget: Budget, tri
     exp.update(status=ex.COMPLETED, finished=ex.now_iso(), notes=[*exp.record.notes, note],
                best={"algorithm": algo.name, "label": algo.label, "params": params, "cv_score": None,
                      "cv_std": None, "trial": None},
-               model={"kind": "single", "ensemble": None, "algorithm": algo.name}, leaderboard=[],
+               model={"kind": "single", "ensemble": None, "algorithm": algo.name, "trained_rows": len(X),
+                      "trained_on": TRAINING_ROWS}, leaderboard=[],
                holdout=scores, timing={**_timing(budget, trials), "search_s": round(search_s, 2)})
     return exp
 
@@ -93,41 +118,42 @@ def _choose_model(objective, space, board: pd.DataFrame, budget: Budget, config,
 
     When the blend's refit would not fit, its smallest-weight member is dropped and the blend chosen
     again from the others, so a time-tight search still gets the blend it can afford.
-    Returns (model or None, ensemble info or None, a note saying why no ensemble, or None).
+    Returns (model or None, ensemble info or None, a note saying why no ensemble or None, the members chosen).
     """
     if not config.ensemble:
-        return None, None, "ensembling is off"
+        return None, None, "ensembling is off", []
     if len(objective.oof) < 2:
-        return None, None, "fewer than two trials completed their cross-validation"
+        return None, None, "fewer than two trials completed their cross-validation", []
     numbers = [n for n in board["trial"].tolist() if n in objective.oof][: len(objective.oof)]
     best_single = float(board.iloc[0]["score"])
     sign = 1 if space.metric.greater_is_better else -1
+    span = target_range(space.y.to_numpy()) if space.task == "regression" else None
     while True:
-        sel = greedy_selection([objective.oof[n] for n in numbers], space.y.to_numpy(), space.metric, space.task,
-                               space.classes, space.positive)
+        sel = greedy_selection([objective.oof[n] for n in numbers], objective.oof_target, space.metric, space.task,
+                               space.classes, space.positive, span=span)
         if len(sel.members) < 2 or (sel.score - best_single) * sign <= 1e-4 * max(abs(best_single), 1e-12):
             return None, None, (f"no affordable blend of the best trials beat the best one out of fold "
-                                f"({sel.score:.6g} vs {best_single:.6g})")
+                                f"({sel.score:.6g} vs {best_single:.6g})"), []
         seconds = sum(objective.oof_fold_seconds.get(numbers[i], 0.0) for i in sel.members)
-        needed = budget.refit_estimate(seconds, config.cv_folds, len(X))
+        needed = budget.refit_estimate(seconds, config.cv_folds, len(X))  # the all-rows refit is optional
         if budget.remaining() >= needed:
             break
         if len(sel.members) == 2:
             return None, None, (f"the blend ({sel.score:.6g} out of fold) would need {needed:.1f} s to refit; "
-                                f"{max(budget.remaining(), 0):.1f} s were left")
+                                f"{max(budget.remaining(), 0):.1f} s were left"), []
         lightest = min(zip(sel.weights, sel.members))[1]
         numbers = [n for i, n in enumerate(numbers) if i != lightest]
     rows = board.set_index("trial")
-    members, weights, info = [], [], []
+    fitted, chosen, info = [], [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for i, w in zip(sel.members, sel.weights):
             row = rows.loc[numbers[i]]
-            members.append(fit_final(space, objective, row["algorithm"], _params_of(row), X, y))
-            weights.append(w)
+            chosen.append(Member(row["algorithm"], _params_of(row), w))
+            fitted.append(fit_final(space, objective, row["algorithm"], chosen[-1].params, X, y))
             info.append({"trial": int(numbers[i]), "algorithm": row["algorithm"], "weight": round(w, 4)})
-    model = WeightedEnsemble(members, weights, space.task)._set_fitted()
-    return model, {"members": info, "oof_score": sel.score, "best_single_oof": best_single}, None
+    model = WeightedEnsemble(fitted, [m.weight for m in chosen], space.task, span)._set_fitted()
+    return model, {"members": info, "oof_score": sel.score, "best_single_oof": best_single}, None, chosen
 
 
 def _params_of(row: pd.Series) -> dict[str, Any]:

@@ -33,7 +33,7 @@ def fit_final(space, objective, algo_name: str, params: dict[str, Any], X: pd.Da
     threads the algorithm's policy gives ``len(y)`` rows, as the search's fits did.
     """
     algo = ALGORITHMS[algo_name]
-    estimator = algo.make(params, space.task, space.seed)
+    estimator = algo.make(params, space.task, space.seed, schema=space.schema)
     pipeline = algo.preprocessing.pipeline(space.schema, estimator, space.task, space.seed)
     with warnings.catch_warnings(), limited_threads(estimator, algo.threads(len(y))):
         warnings.simplefilter("ignore")

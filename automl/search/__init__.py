@@ -7,10 +7,11 @@ from automl.search._progress import CANCEL_GRACE_S, CancellableBudget, ProgressR
 from automl.search._sampling import FoldOrSamplePruner, RowSchedule, nested_order, tree_matrix
 from automl.search._space import SearchSpace
 from automl.search._storage import make_study, stop_at_trial_budget
-from automl.search._study import enqueue_defaults, record_failures
+from automl.search._study import PORTFOLIO, enqueue_defaults, portfolio, record_failures
 from automl.search._worker import publish_setup, run_worker
 
 __all__ = ["Budget", "CANCEL_GRACE_S", "CancellableBudget", "ENSEMBLE_RESERVE", "FoldOrSamplePruner", "OOF_KEPT",
-    "Objective", "ProgressReporter", "RowSchedule", "SearchSpace", "counts", "enqueue_defaults", "leaderboard",
-    "load_trials", "make_study", "nested_order", "publish_setup", "record_failures", "run_worker",
+    "Objective", "PORTFOLIO", "ProgressReporter", "RowSchedule", "SearchSpace", "counts", "enqueue_defaults",
+    "leaderboard", "load_trials", "make_study", "nested_order", "portfolio", "publish_setup", "record_failures",
+    "run_worker",
     "stop_at_trial_budget", "tree_matrix", "trial_rows"]

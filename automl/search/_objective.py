@@ -32,7 +32,7 @@ from automl.search._scoring import CrossValidation, RowSamples
 from automl.search._space import PrefixedTrial, SearchSpace
 
 OOF_KEPT = 10  # out-of-fold predictions kept for the ensemble: the best trials'
-ENSEMBLE_RESERVE = 5  # the time kept for the final refit covers this many of the best trials
+ENSEMBLE_RESERVE = 3  # the time kept for the final refit covers this many of the best trials
 
 
 class Objective(CrossValidation, RowSamples):
@@ -70,6 +70,13 @@ class Objective(CrossValidation, RowSamples):
         self.oof_algorithms: dict[int, str] = {}
         self.oof_fold_seconds: dict[int, float] = {}
         self.fold_seconds: dict[str, list[float]] = {}
+        self.found_iterations: dict[int, list[int]] = {}  # per trial number: early stopping's rounds per fold
+
+    @property
+    def oof_target(self) -> np.ndarray:
+        """The true values the kept predictions (``oof``) line up with: every training row under K-fold CV,
+        the validation rows when the search samples rows."""
+        return self.y if self.plan is None else self.y[self.plan.validation]
 
     @property
     def X_coerced(self) -> pd.DataFrame:
@@ -115,41 +122,56 @@ class Objective(CrossValidation, RowSamples):
         algo, params = self.params_for(trial)
         trial.set_user_attr("algorithm", algo.name)
         trial.set_user_attr("params", params)
-        if self.plan is not None:
-            return self._on_samples(trial, algo, params)
-        return self._cross_validate(trial, algo, params)
+        try:
+            if self.plan is not None:
+                return self._on_samples(trial, algo, params)
+            return self._cross_validate(trial, algo, params)
+        finally:
+            self.found_iterations.pop(trial.number, None)  # a pruned trial's rounds are of no further use
 
     # -- pieces -------------------------------------------------------------
     def _timed_fit_predict(self, trial: optuna.Trial, algo: Algorithm, params: dict, tr,
                            va) -> tuple[np.ndarray, float]:
         start = time.monotonic()
         try:
-            pred = self._fit_predict(algo, params, tr, va)
+            pred, found = self._fit_predict(algo, params, tr, va)
         except TimeUp:
             trial.set_user_attr("stopped", "time budget")
             raise optuna.TrialPruned("stopped: it would overrun the time budget") from None
+        if found is not None:
+            self.found_iterations.setdefault(trial.number, []).append(found)
         return pred, time.monotonic() - start
 
-    def _fit_predict(self, algo: Algorithm, params: dict, tr, va) -> np.ndarray:
+    def found_params(self, trial: optuna.Trial, algo: Algorithm, params: dict) -> dict:
+        """``params`` with the iterations early stopping found on the validation folds (their mean): the
+        number the refit trains, so it is found, not searched."""
+        found = self.found_iterations.pop(trial.number, None)
+        if not found or algo.validation_stop is None:
+            return params
+        return {**params, algo.iterations: max(1, int(round(float(np.mean(found)))))}
+
+    def _fit_predict(self, algo: Algorithm, params: dict, tr, va) -> tuple[np.ndarray, int | None]:
         n_fit = len(range(len(self.y))[tr]) if isinstance(tr, slice) else len(tr)
-        est = algo.make(params, self.space.task, self.space.seed)
+        est = algo.make(params, self.space.task, self.space.seed, schema=self.space.schema)
         # The limit covers the preprocessing and the prediction too: idle pools' threads cost small fits most.
         threads = algo.threads(n_fit, cap=self.n_jobs)
         with warnings.catch_warnings(), limited_threads(est, threads):
             warnings.simplefilter("ignore")
             if algo.preprocessing.encode_once:  # the tree encoding, shared by all trials
                 X = self.tree_matrix
-                fit_within(algo, est, X[tr], self.y[tr], self.budget.search_remaining)
-                X_va = X[va]
+                X_tr, X_va = X[tr], X[va]
             else:
                 frame = self._coerced_rows(max(tr.stop, va.stop)) if isinstance(tr, slice) else self.X_coerced
                 pre = algo.preprocessing.preprocessor(self.space.schema, self.space.task, self.space.seed)
                 X_tr = pre.fit_transform(frame.iloc[tr], self.y[tr])
-                fit_within(algo, est, X_tr, self.y[tr], self.budget.search_remaining)
                 X_va = pre.transform(frame.iloc[va])
+            # Boosting stops on the rows it is scored on, as AutoGluon's and FLAML's do: the number of trees is
+            # found per fold rather than searched, and a slow learning rate no longer costs a wasted trial.
+            fit_within(algo, est, X_tr, self.y[tr], self.budget.search_remaining, validation=(X_va, self.y[va]))
+            found = algo.best_iteration(est) if algo.validation_stop is not None else None
             if self.space.task == "regression":
-                return est.predict(X_va)
-            return _aligned_proba(est, X_va, self.space.classes)
+                return est.predict(X_va), found
+            return _aligned_proba(est, X_va, self.space.classes), found
 
     def _score(self, y_true: np.ndarray, pred: np.ndarray) -> float:
         s = self.space
@@ -218,7 +240,12 @@ class Objective(CrossValidation, RowSamples):
 
 
 def _size(algo: Algorithm, params: dict) -> float:
-    """A relative cost of a config (its iterations per 100), so one fold time predicts another's."""
+    """A relative cost of a config (its iterations per 100), so one fold time predicts another's.
+
+    Early stopping makes the iterations a cap, not a cost: such fits count as one size.
+    """
+    if algo.validation_stop is not None:
+        return 1.0
     iterations = params.get(algo.iterations, 100) if algo.iterations else 100
     return max(float(iterations), 1.0) / 100.0
 

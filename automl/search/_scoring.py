@@ -42,6 +42,7 @@ class CrossValidation:
                 trial.set_user_attr("fit_time", float(np.sum(seconds)))
                 raise optuna.TrialPruned(f"pruned after fold {k + 1}")
         self._record_time(algo, params, seconds)
+        trial.set_user_attr("params", self.found_params(trial, algo, params))
         mean = float(np.mean(scores))
         trial.set_user_attr("cv_std", float(np.std(scores)))
         trial.set_user_attr("fit_time", float(np.sum(seconds)))
@@ -68,6 +69,7 @@ class CrossValidation:
                        seconds: list[float]) -> float:
         """The mean of the folds done, flagged in the leaderboard; no OOF predictions (they are incomplete)."""
         self._record_time(algo, params, seconds)
+        trial.set_user_attr("params", self.found_params(trial, algo, params))
         trial.set_user_attr("stopped", f"time budget: scored on {len(scores)} of {len(self.folds)} folds")
         trial.set_user_attr("cv_std", float(np.std(scores)))
         trial.set_user_attr("fit_time", float(np.sum(seconds)))
@@ -106,6 +108,7 @@ class RowSamples:
                 return self._sampled_value(trial, algo, params, scores, seconds, done)
             seconds.append(took)
             scores.append(self._score(self.y[va], pred))
+            last = pred
             trial.set_user_attr("rows", rows)
             trial.set_user_attr("sample_scores", [[r, s] for r, s in zip(plan.rungs, scores)])
             trial.report(scores[-1], rows)
@@ -114,7 +117,11 @@ class RowSamples:
                 trial.set_user_attr("fit_time", float(np.sum(seconds)))
                 trial.set_user_attr("stopped", f"pruned on a sample of {rows:,} rows")
                 raise optuna.TrialPruned(f"pruned on a sample of {rows:,} rows")
-        return self._sampled_value(trial, algo, params, scores, seconds, plan.rungs[-1])
+        value = self._sampled_value(trial, algo, params, scores, seconds, plan.rungs[-1])
+        # Fitted on the whole pool: its validation predictions are this trial's candidate for the ensemble,
+        # which is then chosen on the validation rows (as AutoGluon's is on its hold-out).
+        self._keep_oof(trial.number, value, last, algo.name, trial.user_attrs["fold_seconds"])
+        return value
 
     def _extra_refit(self: Objective, seconds: float, rows: int) -> float:
         """How much the refit reserve would grow if a config fitting ``rows`` rows in ``seconds`` won."""
@@ -125,6 +132,10 @@ class RowSamples:
     def _sampled_value(self: Objective, trial: optuna.Trial, algo: Algorithm, params: dict, scores: list[float],
                        seconds: list[float], rows: int) -> float:
         self._record_time(algo, params, [seconds[-1] * 1e5 / rows])
+        found = self.found_iterations.get(trial.number)
+        if found:  # the rounds found on the largest sample fitted, not the mean over the smaller ones
+            self.found_iterations[trial.number] = found[-1:]
+        trial.set_user_attr("params", self.found_params(trial, algo, params))
         trial.set_user_attr("fit_time", float(np.sum(seconds)))
         # What one CV fold of the usual kind would take: the refit reserve is computed from it.
         n_train, folds = len(self.y), self.space.cv_folds

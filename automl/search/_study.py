@@ -10,16 +10,32 @@ from automl.algorithms import Algorithm
 
 
 def enqueue_defaults(study: optuna.Study, algorithms: list[Algorithm]) -> int:
-    """Queue every algorithm's known-good configs, best bets first; returns how many.
+    """Queue every algorithm's known-good configs in :data:`PORTFOLIO` order (best bets first); returns how many.
 
     Only the process that creates the study calls this; workers joining it never do.
     """
     n = 0
-    for algo in algorithms:
-        for i in range(len(algo.defaults)):
-            study.enqueue_trial({"algorithm": algo.name}, user_attrs={"default": i})
-            n += 1
+    for name, i in portfolio(algorithms):
+        study.enqueue_trial({"algorithm": name}, user_attrs={"default": i})
+        n += 1
     return n
+
+
+def portfolio(algorithms: list[Algorithm]) -> list[tuple[str, int]]:
+    """(algorithm, default index) of the chosen algorithms in :data:`PORTFOLIO` order, then any others."""
+    chosen = {a.name: a for a in algorithms}
+    order = [(n, i) for n, i in PORTFOLIO if n in chosen and i < len(chosen[n].defaults)]
+    rest = [(a.name, i) for a in algorithms for i in range(len(a.defaults)) if (a.name, i) not in order]
+    return order + rest
+
+
+# The first trials, in order of what they are expected to give for their time: strong, cheap boosting configs
+# first, then one of each family (an ensemble needs diversity), the slower variants last.
+PORTFOLIO: list[tuple[str, int]] = [
+    ("lightgbm", 0), ("lightgbm", 1), ("hist_gradient_boosting", 0), ("extra_trees", 0), ("random_forest", 0),
+    ("logistic_regression", 0), ("ridge", 0), ("elastic_net", 0), ("lightgbm", 2), ("lightgbm", 3),
+    ("knn", 0), ("svm", 0), ("mlp", 0),
+]
 
 
 def record_failures(objective: Callable[[optuna.Trial], float],

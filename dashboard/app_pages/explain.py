@@ -37,7 +37,9 @@ with tab_global:
     perm = cached.permutation(exp.id, version)
     right.plotly_chart(cached.permutation_figure(exp.id, version), width="stretch", key="xp_perm")
     right.caption(f"Permutation importance on {perm.n_rows_used:,} held-out rows: how much {perm.metric_label} "
-                  "worsens when a column is shuffled — a model-agnostic cross-check of SHAP.")
+                  "worsens when a column is shuffled — a model-agnostic cross-check of SHAP."
+                  + (" The shipped model was refit on all rows, these included, so it has seen them: read the "
+                     "ranking, not the sizes." if perm.seen_by_model else ""))
     st.plotly_chart(cached.beeswarm_figure(exp.id, version, cls), width="stretch", key="xp_beeswarm")
 
 with tab_row:

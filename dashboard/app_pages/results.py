@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from automl.errors import AutoMLError
-from automl.experiment import COMPLETED, FINISHED, model_summary
+from automl.experiment import COMPLETED, FINISHED, model_summary, shipped_rows_text
 from dashboard import cached, state
 from dashboard.components import experiment_header, plain, require_experiment, show_error
 from dashboard.navigation import TRAIN
@@ -42,6 +42,8 @@ st.subheader("Held-out metrics")
 held_out = "?" if record.rows.holdout is None else f"{record.rows.holdout:,}"
 st.caption(f"{held_out} rows the search never saw · model: {summary.short} · "
            f"{record.timing.trials or 0} trials in {record.timing.elapsed_s or 0:.0f}s")
+if shipped_rows_text(record):
+    st.caption(shipped_rows_text(record))
 headline = evaluation.headline
 low, high = evaluation.interval or (None, None)
 cols = st.columns(min(len(evaluation.metrics), 6))

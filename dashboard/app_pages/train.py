@@ -51,9 +51,12 @@ with st.form("train_form"):
     algos = get_algorithms(None, task)
     chosen = st.multiselect("Algorithms", [a.name for a in algos], default=[a.name for a in algos],
                             format_func=lambda n: next(a.label for a in algos if a.name == n))
-    c7, c8 = st.columns(2)
+    c7, c8, c9 = st.columns(3)
     seed = c7.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0)
     ensemble = c8.checkbox("Ensemble the best trials when it beats the best one", value=True)
+    refit_full = c9.checkbox("Refit on all rows after the held-out report", value=True,
+                             help="The shipped model then learns from the held-out rows too; its held-out scores "
+                                  "are those of the same configuration fitted without them.")
     start = st.form_submit_button("Start", type="primary", icon=":material/play_arrow:")
 
 if start:
@@ -63,7 +66,7 @@ if start:
         new = runner.start(state.workspace().root, target, data_bytes=table.data, filename=table.name, name=name,
                            task=table.task, time_budget=float(time_budget), trials=int(trials) or None,
                            metric=metric, cv_folds=folds, holdout=float(holdout), algorithms=chosen,
-                           seed=int(seed), ensemble=ensemble)
+                           seed=int(seed), ensemble=ensemble, refit_full=refit_full)
     except AutoMLError as err:
         show_error(err)
     else:

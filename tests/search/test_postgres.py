@@ -94,8 +94,8 @@ def _defaults(trials: list[optuna.trial.FrozenTrial]) -> list[tuple[str, int]]:
     return sorted((t.params["algorithm"], t.user_attrs["default"]) for t in trials if "default" in t.user_attrs)
 
 
-EXPECTED_DEFAULTS = [("hist_gradient_boosting", 0), ("lightgbm", 0), ("lightgbm", 1), ("logistic_regression", 0),
-                     ("random_forest", 0)]
+EXPECTED_DEFAULTS = sorted([("hist_gradient_boosting", 0), ("lightgbm", 0), ("lightgbm", 1), ("lightgbm", 2),
+                            ("lightgbm", 3), ("logistic_regression", 0), ("random_forest", 0)])
 
 
 def test_leader_and_two_workers_share_one_study(tmp_path, postgres_url):

@@ -22,6 +22,7 @@ from automl.experiment import Workspace
 from automl.final import fit_final, representative_rows
 from automl.metrics import get_metric
 from automl.search import (
+    OOF_KEPT,
     Budget,
     FoldOrSamplePruner,
     Objective,
@@ -156,7 +157,8 @@ def test_final_fit_without_object_rows_matches_the_usual_fit(titanic):
 def test_row_plan_keeps_class_shares_in_every_sample():
     rng = np.random.default_rng(0)
     y = rng.choice(np.array(["a", "b", "c"], dtype=object), 250_000, p=[0.9, 0.08, 0.02])
-    assert RowSchedule().plan(y[:100_000], "binary", 0) is None  # small: K-fold CV as before
+    assert RowSchedule().plan(y[:20_000], "binary", 0) is None  # small: K-fold CV as before
+    assert RowSchedule().plan(y[:30_000], "binary", 0).rungs == (24_000,)  # mid-size: one validation part
     plan = RowSchedule().plan(y, "multiclass", 0)
     assert plan.n_val == 50_000 and plan.rungs == (20_000, 80_000, 200_000)
     assert sorted(plan.order.tolist()) == list(range(len(y)))
@@ -189,11 +191,17 @@ def test_sampled_search_prunes_on_samples_and_scores_on_the_pool():
     assert pruned and all(t.user_attrs["rows"] < plan.rungs[-1] for t in pruned)
     assert all(t.user_attrs["rows"] == plan.rungs[-1] for t in complete)
     assert all(set(t.intermediate_values) <= set(plan.rungs) for t in study.trials)
-    # the first trial's value, by hand: LightGBM defaults on the pool rows, scored on the validation rows
+    # the trials fitted on the whole pool keep their validation predictions: the ensemble is chosen on those rows
+    assert set(objective.oof) == {t.number for t in complete} or len(objective.oof) == OOF_KEPT
+    assert len(objective.oof_target) == plan.n_val and all(len(p) == plan.n_val for p in objective.oof.values())
+    # the first trial's value, by hand: LightGBM defaults on the pool rows, stopped early and scored on the
+    # validation rows
     X = tree_matrix(space.X, space.schema, rows=plan.order)
     y = space.y.to_numpy()[plan.order]
-    model = ALGORITHMS["lightgbm"].make({}, "binary", 0, n_rows=plan.rungs[-1])
-    model.fit(X[plan.sample(plan.rungs[-1])], y[plan.sample(plan.rungs[-1])])
+    lgbm = ALGORITHMS["lightgbm"]
+    model = lgbm.make({}, "binary", 0, n_rows=plan.rungs[-1])
+    model.fit(X[plan.sample(plan.rungs[-1])], y[plan.sample(plan.rungs[-1])],
+              **lgbm.validation_stop(X[plan.validation], y[plan.validation]))
     expected = roc_auc_score(y[plan.validation] == 2, model.predict_proba(X[plan.validation])[:, 1])
     assert study.trials[0].value == pytest.approx(expected, abs=1e-12)
     assert not set(plan.order[plan.validation]) & set(plan.order[plan.sample(plan.rungs[-1])])
