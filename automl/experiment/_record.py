@@ -96,6 +96,7 @@ class Ensemble(Part):
 
 
 SINGLE, ENSEMBLE = "single", "ensemble"
+TRAINING_ROWS, ALL_ROWS = "training rows", "all rows"  # what trained the shipped model (ModelInfo.trained_on)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class ModelInfo(Part):
     ensemble: Ensemble | None = None
     ensemble_note: str | None = None
     trained_rows: int | None = None  # rows the shipped model was fitted on
-    trained_on: str | None = None  # "training rows" or "all rows" (training + held-out); None: before 0.4
+    trained_on: str | None = None  # TRAINING_ROWS or ALL_ROWS (training + held-out); None: older experiments
     full_refit_note: str | None = None  # why it was not refit on all rows, when it could have been
     decoders: ClassVar[dict[str, Decoder]] = {"ensemble": Ensemble.from_dict}
 
@@ -118,7 +119,7 @@ class ModelInfo(Part):
     @property
     def saw_holdout(self) -> bool:
         """Whether the shipped model trained on the held-out rows too (after they scored it)."""
-        return self.trained_on == "all rows"
+        return self.trained_on == ALL_ROWS
 
     def rows_text(self, holdout_rows: int | None) -> str:
         """One sentence: which rows trained the shipped model, and what the held-out scores then describe."""

@@ -17,7 +17,7 @@ import pandas as pd
 from automl import experiment as ex
 from automl.algorithms import ALGORITHMS
 from automl.data import proba_column
-from automl.experiment import Experiment
+from automl.experiment import ALL_ROWS, TRAINING_ROWS, Experiment
 from automl.final._ensemble import WeightedEnsemble, greedy_selection, target_range
 from automl.final._full_refit import Member, full_refit_applies, refit_all_rows, refit_seconds
 from automl.final._refit import fit_final
@@ -25,7 +25,6 @@ from automl.metrics import METRICS, Predictions
 from automl.search import Budget, counts, leaderboard, trial_rows
 
 LEADERBOARD_STORED = 50
-TRAINING_ROWS, ALL_ROWS = "training rows", "all rows"  # what trained the shipped model (record.model.trained_on)
 
 
 def finalize(exp: Experiment, study: optuna.Study, objective, space, X: pd.DataFrame, y: pd.Series,

@@ -141,7 +141,8 @@ def test_final_fit_without_object_rows_matches_the_usual_fit(titanic):
     light = fit_final(space, Objective(space, Budget(None), schedule=None), "lightgbm", params, ds.X, ds.y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        usual = build_pipeline(ds.schema, ALGORITHMS["lightgbm"].make(params, "binary", 0, n_rows=len(ds.y)),
+        usual = build_pipeline(ds.schema, ALGORITHMS["lightgbm"].make(params, "binary", 0, n_rows=len(ds.y),
+                                                                   schema=ds.schema),
                                "tree", "binary").fit(ds.X, ds.y)
         new_rows = ds.X.sample(200, random_state=1).assign(Embarked="never seen", Sex=np.nan)
         np.testing.assert_allclose(light.predict_proba(new_rows), usual.predict_proba(new_rows), atol=1e-12)
@@ -265,8 +266,8 @@ def test_leader_and_worker_on_sqlite_at_once(tmp_path, credit_path):
     states = {t.state for t in study.trials}
     assert states <= {optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED}
     defaults = [(t.params["algorithm"], t.user_attrs["default"]) for t in study.trials if "default" in t.user_attrs]
-    assert sorted(defaults) == sorted({("lightgbm", 0), ("lightgbm", 1), ("logistic_regression", 0),
-                                       ("hist_gradient_boosting", 0)})
+    assert sorted(defaults) == sorted({("lightgbm", 0), ("lightgbm", 1), ("lightgbm", 2), ("lightgbm", 3),
+                                       ("logistic_regression", 0), ("hist_gradient_boosting", 0)})
     by_worker = [t for t in study.trials if "worker" in t.user_attrs]
     assert by_worker and len(by_worker) < len(study.trials)  # both processes ran trials
     assert exp.meta["status"] == "completed"

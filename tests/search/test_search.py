@@ -236,14 +236,14 @@ def test_the_ensemble_is_trimmed_to_the_refit_time_left(seconds_left, members):
         board.append({"trial": n, "algorithm": name, "score": score, "params": json.dumps({})})
     board = pd.DataFrame(board).sort_values("score", ascending=False)
     config = automl.api.FitConfig(target="class", cv_folds=5)
-    model, info, note = _choose_model(objective, objective.space, board, objective.budget, config,
-                                      objective.space.X, objective.space.y)
+    model, info, note, chosen = _choose_model(objective, objective.space, board, objective.budget, config,
+                                              objective.space.X, objective.space.y)
     if members:
-        assert note is None and len(info["members"]) == members
+        assert note is None and len(info["members"]) == members == len(chosen)
         assert info["oof_score"] > info["best_single_oof"]
         assert model.predict_proba(objective.space.X.head(5)).shape == (5, 2)
     else:
-        assert model is None and info is None and "would need" in note
+        assert model is None and info is None and "would need" in note and chosen == []
 
 
 def test_the_refit_gets_the_threads_the_search_gave():
