@@ -45,12 +45,13 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 Progress = Callable[[dict[str, Any]], None]
 
 
-def fit(data: str | os.PathLike | bytes | pd.DataFrame, target: str, *, workspace: str | os.PathLike | None = None,
-        name: str | None = None, progress: Progress | None = None, experiment: Experiment | None = None,
-        **options: Any) -> Experiment:
+def fit(data: str | os.PathLike | bytes | pd.DataFrame | Dataset, target: str, *,
+        workspace: str | os.PathLike | None = None, name: str | None = None, progress: Progress | None = None,
+        experiment: Experiment | None = None, **options: Any) -> Experiment:
     """Search, refit and evaluate; return the completed :class:`Experiment`.
 
-    ``options`` are :class:`FitConfig` fields (time_budget, trials, metric, seed, …).
+    ``options`` are :class:`FitConfig` fields (time_budget, trials, metric, seed, …). ``data`` may be the
+    :class:`Dataset` :func:`check_fit` returned for the same options, so a wide table is prepared once.
     Raises :class:`AutoMLError` for bad input; the experiment is then marked failed.
     """
     if isinstance(data, (str, os.PathLike)):
@@ -69,10 +70,15 @@ def fit(data: str | os.PathLike | bytes | pd.DataFrame, target: str, *, workspac
     try:
         exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config),
                    started=ex.now_iso(), versions=library_versions())
-        frame = data if isinstance(data, pd.DataFrame) else read_table(data)
-        dataset = prepare_dataset(frame, target, task=config.task, cv_folds=config.cv_folds or 2,
-                                  exclude=tuple(config.exclude))
-        del frame
+        if isinstance(data, Dataset):
+            if data.target != target:
+                raise ValueError(f"the prepared dataset predicts '{data.target}', not '{target}'")
+            dataset = data
+        else:
+            frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+            dataset = prepare_dataset(frame, target, task=config.task, cv_folds=config.cv_folds or 2,
+                                      exclude=tuple(config.exclude))
+            del frame
         check_against_data(config, dataset.y, None, dataset.task)
         train, hold = _split(dataset, config)
         check_against_data(config, train[target], hold[target], dataset.task)
@@ -197,10 +203,10 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
     storage = config.storage or exp.storage_url
     if config.storage:
         exp.update(storage=config.storage)
-    n_defaults = sum(len(a.defaults) for a in algos)
+    n_defaults = sum(len(a.defaults) + len(a.log_link_defaults) * space.log_link for a in algos)
     study = make_study(storage, exp.id, metric, config.seed, n_defaults)
     if fresh and not study.trials:
-        enqueue_defaults(study, algos)
+        enqueue_defaults(study, algos, log_link=space.log_link)
     # Workers on other machines stop at this wall-clock time (the leader keeps its own, refit-aware clock).
     exp.update(search_deadline=None if budget.total_s is None else time.time() + budget.search_remaining(),
                trial_budget=config.trials, study_name=exp.id)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import streamlit as st
 
+from automl.deploy import to_safe_csv
 from automl.experiment import FINISHED, Experiment, ExperimentMeta
 from dashboard import state
 
@@ -25,6 +27,13 @@ def plain(text: object) -> str:
     an image the browser fetches, a link, HTML or a heading.
     """
     return _MARKDOWN_SPECIALS.sub(r"\\\1", " ".join(str(text).splitlines()))
+
+
+def table_download(frame: pd.DataFrame, label: str, file_name: str, key: str) -> None:
+    """A CSV download of ``frame`` with spreadsheet formulas escaped: the tables' own export is off
+    (``client.disableDataExport``) because it writes cells such as ``=HYPERLINK(...)`` as they are."""
+    st.download_button(label, to_safe_csv(frame).encode(), file_name=file_name, mime="text/csv", key=key,
+                       icon=":material/download:")
 
 
 def share_link(exp: Experiment) -> str:

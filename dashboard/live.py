@@ -10,6 +10,7 @@ from automl.experiment import FINISHED, ExperimentMeta
 from automl.plots.search import history_figure
 from automl.search import leaderboard, load_trials
 from dashboard import state
+from dashboard.components import plain
 
 REFRESH_S = 1.5
 
@@ -56,7 +57,7 @@ def _finished(exp, record: ExperimentMeta, status: str) -> None:
     from dashboard.navigation import RESULTS
 
     if status == "failed":
-        st.error(f"The search failed: {exp.no_model_reason()}.")
+        st.error(f"The search failed: {plain(exp.no_model_reason())}.")
         return
     best = record.headline_score
     text = f"Search {status}: {record.timing.trials or 0} trials"

@@ -57,11 +57,13 @@ def fit_within(algo: Algorithm, est: BaseEstimator, X, y, time_left: Callable[[]
 
 
 @contextmanager
-def limited_threads(est: BaseEstimator, threads: int | None) -> Iterator[BaseEstimator]:
+def limited_threads(est: BaseEstimator, threads: int | None, shared_pools: bool = True) -> Iterator[BaseEstimator]:
     """Hold ``est``'s ``n_jobs`` and the OpenMP/BLAS pools to ``threads`` while inside (None: leave them).
 
     The pools matter as much as ``n_jobs``: HistGradientBoosting has no ``n_jobs``, and the spinning
-    threads of idle pools cost many times a small fit on a busy machine.
+    threads of idle pools cost many times a small fit on a busy machine. Fits running side by side in
+    threads pass ``shared_pools=False``: only this thread's OpenMP setting is changed (BLAS's is one per
+    process, so the caller holds it for all of them; two threads setting and restoring it would race).
     """
     if threads is None:
         yield est
@@ -70,5 +72,5 @@ def limited_threads(est: BaseEstimator, threads: int | None) -> Iterator[BaseEst
 
     if "n_jobs" in est.get_params():
         est.set_params(n_jobs=threads)
-    with threadpool_limits(limits=threads):
+    with threadpool_limits(limits=threads, user_api=None if shared_pools else "openmp"):
         yield est

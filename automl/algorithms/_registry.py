@@ -14,6 +14,9 @@ from automl.algorithms import _spaces as space
 from automl.algorithms._algorithm import ALL, CLS, REG, Algorithm
 from automl.algorithms._preprocessing import LINEAR, TREE
 
+FOREST_SAVE_S = 0.004  # skops: about 3 ms to write one sklearn tree and 1 ms to vet it (measured, 2 cores)
+BOOSTED_TREE_SAVE_S = 0.0015  # ... and one of HistGradientBoosting's smaller trees
+
 ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in [
     # Its first configurations are a small portfolio, best bets first: the library's defaults (the baseline every
     # search must beat), then settings known to do well across many tables (AutoGluon's LightGBM defaults: a
@@ -21,7 +24,9 @@ ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in [
     # the rounds found by early stopping.
     Algorithm("lightgbm", "LightGBM", ALL, TREE, build.lgbm, space.lgbm, explainer="tree",
               iterations="n_estimators", deadline=build.lgbm_deadline, validation_stop=build.lgbm_validation_stop,
-              best_iteration=build.lgbm_best_iteration, schema_params=build.lgbm_categories, defaults=(
+              best_iteration=build.lgbm_best_iteration, schema_params=build.lgbm_categories, side_by_side=True,
+              log_link_space=space.lgbm_log_link, log_link_defaults=({"objective": "tweedie"},),
+              defaults=(
         {},
         {"n_estimators": space.BOOSTING_CAP, "learning_rate": 0.05},
         {"n_estimators": space.BOOSTING_CAP, "learning_rate": 0.05, "extra_trees": True},
@@ -29,13 +34,15 @@ ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in [
          "colsample_bytree": 0.9},
     )),
     Algorithm("hist_gradient_boosting", "HistGradientBoosting", ALL, TREE, build.hgb, space.hgb,
-              explainer="tree", defaults=({},), iterations="max_iter", warm_start=True,
-              early_stopping=True),  # early_stopping="auto": on above 10,000 rows
+              explainer="tree", defaults=({},), iterations="max_iter", warm_start=True, early_stopping=True,
+              save_s_per_iteration=BOOSTED_TREE_SAVE_S, trees_per_class=True),  # early stopping above 10,000 rows
     Algorithm("random_forest", "Random forest", ALL, TREE, build.forest("RandomForest"), space.forest,
-              explainer="tree", max_rows=300_000, iterations="n_estimators", warm_start=True,
+              explainer="tree", max_rows=300_000, iterations="n_estimators", warm_start=True, side_by_side=True,
+              save_s_per_iteration=FOREST_SAVE_S,
               defaults=({"n_estimators": 200, "max_features": 0.5, "min_samples_leaf": 2},)),
     Algorithm("extra_trees", "Extra trees", ALL, TREE, build.forest("ExtraTrees"), space.forest,
-              explainer="tree", max_rows=300_000, iterations="n_estimators", warm_start=True,
+              explainer="tree", max_rows=300_000, iterations="n_estimators", warm_start=True, side_by_side=True,
+              save_s_per_iteration=FOREST_SAVE_S,
               defaults=({"n_estimators": 200, "max_features": 0.7, "min_samples_leaf": 2},)),
     Algorithm("logistic_regression", "Logistic regression", CLS, LINEAR, build.logistic, space.logistic,
               explainer="linear", defaults=({"C": 1.0},)),
@@ -47,7 +54,7 @@ ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in [
               defaults=({"n_neighbors": 15, "weights": "distance"},), onnx=(),
               onnx_reason="ONNX computes distances in float32, so equally distant neighbours are broken "
                           "differently and predictions can differ (seen on car-evaluation and the Ames houses)"),
-    Algorithm("svm", "SVM (RBF)", ALL, LINEAR, build.svm, space.svm, max_rows=5_000,
+    Algorithm("svm", "SVM (RBF)", ALL, LINEAR, build.svm, space.svm, max_rows=5_000, side_by_side=True,
               defaults=({"C": 1.0, "gamma": "scale"},),
               note="probabilities by Platt scaling (internal CV), so only on small tables"),
     # MLP's warm_start restarts the optimiser on every call, so growing it in chunks would change the result.

@@ -52,14 +52,14 @@ def run(args: argparse.Namespace) -> int:
                    ensemble=not args.no_ensemble, refit_full=not args.no_refit_full,
                    exclude=[c for c in args.exclude.split(",") if c], storage=args.storage)
     # Every argument and the table are checked before the experiment exists: a bad one leaves nothing queued.
-    frame, dataset = check_fit(args.data, args.target, workspace=args.workspace, name=args.name, **options)
+    dataset = check_fit(args.data, args.target, workspace=args.workspace, name=args.name, **options)[1]
     for note in dataset.warnings:  # the warnings the Data page shows
         print(f"warning: {note}", file=sys.stderr)
     exp = Workspace(args.workspace).create(name=args.name)
     print(f"Experiment {exp.id} in {exp.path} (workers: automl worker {exp.id} --storage …)", file=sys.stderr)
     # SIGTERM (docker stop, systemd) and Ctrl-C end the search like the dashboard's Cancel; exit 128 + signal.
     with StopSignals(exp, quiet=args.json) as stop:
-        fit(frame, args.target, workspace=args.workspace, name=args.name, progress=show, experiment=exp,
+        fit(dataset, args.target, workspace=args.workspace, name=args.name, progress=show, experiment=exp,
             source=os.path.abspath(args.data), **options)
     print(file=sys.stderr)
     code = stop.exit_code or 0

@@ -1,7 +1,9 @@
 """Reading tables safely, the schema and task, the column profile, the preprocessing built from the schema,
 and the rules every stage shares (what one category is, probability column names, required columns)."""
 
-from automl.data._dataset import REGRESSION, TASKS, Dataset, detect_task, load_dataset, prepare_dataset
+from automl.data._dataset import (
+    REGRESSION, TASKS, Dataset, detect_task, load_dataset, prepare_dataset, strip_labels
+)
 from automl.data._preprocess import (
     DatetimeParts, FrameCoercer, build_pipeline, build_preprocessor, feature_origins, make_coercer
 )
@@ -17,4 +19,4 @@ __all__ = ["BOOLEAN", "CATEGORICAL", "CONSTANT", "ColumnInfo", "DATETIME", "Data
     "ID", "MAX_CATEGORIES_STORED", "NUMERIC", "REGRESSION", "Schema", "TASKS", "TEXT", "USABLE_KINDS", "build_pipeline",
     "build_preprocessor", "canonical_categories", "canonical_category", "detect_task", "feature_origins",
     "infer_schema", "load_dataset", "make_coercer", "max_file_bytes", "prepare_dataset", "proba_class", "proba_column",
-    "profile_table", "read_table", "require_columns", "to_datetime"]
+    "profile_table", "read_table", "require_columns", "strip_labels", "to_datetime"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from automl.data._coerce import WARNINGS_KEY
 from automl.data._schema import CATEGORICAL, CONSTANT, ID, NUMERIC, TEXT, Schema, infer_column, infer_schema
 
 LEAKAGE_SCORE = 0.98
@@ -43,7 +44,7 @@ def profile_table(frame: pd.DataFrame, target: str | None = None, task: str | No
     it again; columns it lacks are inferred here.
     """
     schema = _full_schema(frame, schema)
-    leaks, notes = {}, []
+    leaks, notes = {}, list(frame.attrs.get(WARNINGS_KEY, []))  # what the reader changed comes first
     if target is not None:
         leaks, unchecked = leakage_suspects(frame, target, task, schema)
         if unchecked:

@@ -113,7 +113,12 @@ def read_table(source: str | os.PathLike | bytes | BinaryIO, name: str | None = 
             fh.seek(0)
             check_text(head, name)
             fmt = sniff_format(head, complete=len(head) < HEAD_BYTES)
-            if compact:  # pyarrow reads the file itself (the raw bytes are never held)
+            if compact and not _is_utf8(fmt.encoding):
+                # Decoded here, not by pyarrow's transcoding stream: that one once aborted the process
+                # ("terminate called without an active exception") on a UTF-16 file.
+                utf8 = io.BytesIO(_decode(fh.read(), fmt.encoding).encode("utf-8"))
+                frame = compact_csv(utf8, name, "utf-8", fmt.delimiter, fmt.decimal)
+            elif compact:  # pyarrow reads the file itself (the raw bytes are never held)
                 frame = compact_csv(fh, name, fmt.encoding, fmt.delimiter, fmt.decimal)
             else:
                 frame = _read_csv(fh.read(), name, fmt)
@@ -138,6 +143,10 @@ def _read_csv(raw: bytes, name: str, fmt: TextFormat) -> pd.DataFrame:
         # Data rows had more fields than the header: pandas made the extra leading fields the index.
         raise ragged_error(name, *(found or ("2", "more", "fewer")))
     return frame
+
+
+def _is_utf8(encoding: str) -> bool:
+    return encoding.replace("-", "").replace("_", "").lower().startswith("utf8")
 
 
 def _decode(raw: bytes, encoding: str) -> str:

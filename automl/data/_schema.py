@@ -173,6 +173,9 @@ def _numeric_id_like(values: pd.Series, n_rows: int) -> bool:
 
 
 def _parses_as_dates(values: pd.Series) -> bool:
+    # Dates hold digits: a column of words is told apart once per distinct value, not by regexes per row.
+    if not all(any(c.isdigit() for c in str(v)) for v in pd.unique(values.to_numpy()[:200])):
+        return False
     sample = values.astype(str).head(200)
     if sample.str.len().median() < 6 or not sample.str.contains(r"\d").all():
         return False

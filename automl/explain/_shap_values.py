@@ -32,6 +32,7 @@ from automl.data import feature_origins
 from automl.explain._coded_model import CodedModel
 
 REGRESSION = "regression"
+LOG_LINK_OBJECTIVES = ("tweedie", "gamma", "poisson")  # LightGBM losses whose raw score is log(prediction)
 BACKGROUND_ROWS = 100  # rows the model-agnostic explainer integrates over (sampled, seeded)
 LINEAR_BACKGROUND_ROWS = 1000  # LinearExplainer only needs their mean: more rows cost nothing
 PERMUTATIONS_GLOBAL = 2  # antithetic pairs per row for global explanations (many rows average out)
@@ -50,7 +51,8 @@ class OutputTarget:
 
     def describe(self, space: str) -> str:
         if self.task == REGRESSION:
-            return f"predicted value of '{self.name}'"
+            return f"log of the predicted value of '{self.name}'" if space == "log" else \
+                f"predicted value of '{self.name}'"
         if space == "probability":
             return f"probability of class '{self.name}'"
         if self.task == "binary":
@@ -105,6 +107,8 @@ class TreeBackend(_TransformedSpace):
         super().__init__(pipeline, features, target)
         self.explainer = shap.TreeExplainer(pipeline[-1], feature_perturbation="tree_path_dependent")
         space = "probability" if self.explainer.model.tree_output == "probability" else "margin"
+        if getattr(pipeline[-1], "objective", None) in LOG_LINK_OBJECTIVES:
+            space = "log"  # the trees add up log(prediction): the values are on that scale
         self.output = target.describe(space)
         self.name = "TreeExplainer (path-dependent, exact)"
 

@@ -20,7 +20,7 @@ from automl.data import proba_column
 from automl.experiment import ALL_ROWS, TRAINING_ROWS, Experiment
 from automl.final._ensemble import WeightedEnsemble, greedy_selection, target_range
 from automl.final._full_refit import Member, full_refit_applies, refit_all_rows, refit_seconds
-from automl.final._refit import fit_final
+from automl.final._refit import fit_final, fit_members
 from automl.metrics import METRICS, Predictions
 from automl.search import Budget, counts, leaderboard, trial_rows
 
@@ -79,7 +79,9 @@ def _ship_all_rows(model, members: list[Member], space, X, y, hold, config, budg
     trained = {"trained_rows": len(X), "trained_on": TRAINING_ROWS}
     applies, why = full_refit_applies(config, len(X))
     if applies:
-        needed = refit_seconds(refit_s, len(X), len(X) + len(hold))
+        # the model is written after this: its time is kept (a forest's trees take seconds in skops)
+        save_s = sum(ALGORITHMS[m.algorithm].save_estimate(m.params, len(space.classes)) for m in members)
+        needed = refit_seconds(refit_s, len(X), len(X) + len(hold)) + save_s
         if needed <= budget.remaining():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -134,7 +136,9 @@ def _choose_model(objective, space, board: pd.DataFrame, budget: Budget, config,
             return None, None, (f"no affordable blend of the best trials beat the best one out of fold "
                                 f"({sel.score:.6g} vs {best_single:.6g})"), []
         seconds = sum(objective.oof_fold_seconds.get(numbers[i], 0.0) for i in sel.members)
-        needed = budget.refit_estimate(seconds, config.cv_folds, len(X))  # the all-rows refit is optional
+        save_s = sum(objective.oof_save_seconds.get(numbers[i], 0.0) for i in sel.members)
+        # the refit and the writing of the file; the all-rows refit is optional
+        needed = budget.refit_estimate(seconds, config.cv_folds, len(X)) + save_s
         if budget.remaining() >= needed:
             break
         if len(sel.members) == 2:
@@ -143,14 +147,12 @@ def _choose_model(objective, space, board: pd.DataFrame, budget: Budget, config,
         lightest = min(zip(sel.weights, sel.members))[1]
         numbers = [n for i, n in enumerate(numbers) if i != lightest]
     rows = board.set_index("trial")
-    fitted, chosen, info = [], [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for i, w in zip(sel.members, sel.weights):
-            row = rows.loc[numbers[i]]
-            chosen.append(Member(row["algorithm"], _params_of(row), w))
-            fitted.append(fit_final(space, objective, row["algorithm"], chosen[-1].params, X, y))
-            info.append({"trial": int(numbers[i]), "algorithm": row["algorithm"], "weight": round(w, 4)})
+    chosen, info = [], []
+    for i, w in zip(sel.members, sel.weights):
+        row = rows.loc[numbers[i]]
+        chosen.append(Member(row["algorithm"], _params_of(row), w))
+        info.append({"trial": int(numbers[i]), "algorithm": row["algorithm"], "weight": round(w, 4)})
+    fitted = fit_members(space, objective, chosen, X, y)
     model = WeightedEnsemble(fitted, [m.weight for m in chosen], space.task, span)._set_fitted()
     return model, {"members": info, "oof_score": sel.score, "best_single_oof": best_single}, None, chosen
 

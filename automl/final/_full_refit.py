@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from automl.final._ensemble import WeightedEnsemble, target_range
-from automl.final._refit import fit_final
+from automl.final._refit import fit_members
 
 FULL_REFIT_MAX_ROWS = 100_000  # above this the search samples rows, and a second full fit costs too much
 
@@ -49,7 +49,7 @@ def refit_all_rows(space, members: list[Member], X: pd.DataFrame, y: pd.Series, 
     target = space.y.name
     X_all = pd.concat([X, hold[list(X.columns)]], ignore_index=True)
     y_all = pd.concat([y, hold[target]], ignore_index=True)
-    fitted = [fit_final(space, None, m.algorithm, m.params, X_all, y_all) for m in members]
+    fitted = fit_members(space, None, members, X_all, y_all)
     if len(fitted) == 1:
         return fitted[0]
     span = target_range(y_all.to_numpy()) if space.task == "regression" else None

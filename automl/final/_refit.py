@@ -14,6 +14,8 @@ The registry says which preprocessing allows it (``Preprocessing.encode_once``).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -22,26 +24,51 @@ from sklearn.pipeline import Pipeline
 
 from automl.algorithms import ALGORITHMS, limited_threads
 from automl.data import BOOLEAN, CATEGORICAL, DATETIME, Schema
+from automl.search import FitPool, fit_workers
 
 
 def fit_final(space, objective, algo_name: str, params: dict[str, Any], X: pd.DataFrame,
-              y: pd.Series) -> Pipeline:
+              y: pd.Series, pooled: bool = False) -> Pipeline:
     """The fitted raw-rows-in pipeline of ``algo_name`` with ``params`` on all training rows ``X``, ``y``.
 
     ``objective`` is the search's :class:`automl.search.Objective`: its tree matrix holds the
     training rows (possibly permuted, with ``objective.y`` in the same order). The fit gets the
-    threads the algorithm's policy gives ``len(y)`` rows, as the search's fits did.
+    threads the algorithm's policy gives ``len(y)`` rows, as the search's fits did; ``pooled``: it
+    runs beside others in threads (:func:`fit_members`), which hold the process-wide settings.
     """
     algo = ALGORITHMS[algo_name]
     estimator = algo.make(params, space.task, space.seed, schema=space.schema)
     pipeline = algo.preprocessing.pipeline(space.schema, estimator, space.task, space.seed)
-    with warnings.catch_warnings(), limited_threads(estimator, algo.threads(len(y))):
-        warnings.simplefilter("ignore")
+    with nullcontext() if pooled else warnings.catch_warnings(), \
+            limited_threads(estimator, algo.threads(len(y)), shared_pools=not pooled):
+        if not pooled:
+            warnings.simplefilter("ignore")
         if not algo.preprocessing.encode_once or objective is None:
             return pipeline.fit(X, y)
         pipeline[:-1].fit(representative_rows(X, space.schema))  # the slice shares the step objects
         estimator.fit(objective.tree_matrix, objective.y)
     return pipeline
+
+
+def fit_members(space, objective, members: Sequence[Any], X: pd.DataFrame, y: pd.Series) -> list[Pipeline]:
+    """:func:`fit_final` of each member (``.algorithm``, ``.params``), in order. Those whose fit gets a single
+    thread (small tables) and runs well beside others (``side_by_side``) fit one per core, as the folds do."""
+    def pooled(m) -> bool:
+        algo = ALGORITHMS[m.algorithm]
+        return algo.side_by_side and algo.threads(len(y)) == 1
+
+    together = [i for i, m in enumerate(members) if pooled(m)]
+    width = fit_workers(len(together))
+    fitted: dict[int, Pipeline] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jobs = FitPool(width).run([(members[i],) for i in together], lambda: None,
+                                  lambda m: fit_final(space, objective, m.algorithm, m.params, X, y, width > 1))
+        fitted.update({together[k]: model for k, model in jobs})
+    for i, m in enumerate(members):
+        if i not in fitted:
+            fitted[i] = fit_final(space, objective, m.algorithm, m.params, X, y)
+    return [fitted[i] for i in range(len(members))]
 
 
 def representative_rows(X: pd.DataFrame, schema: Schema) -> pd.DataFrame:

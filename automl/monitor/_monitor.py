@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data import DATETIME, require_columns
+from automl.data import DATETIME, require_columns, strip_labels
 from automl.errors import AutoMLError
 from automl.metrics import METRICS
 from automl.monitor._drift import ColumnData, DriftSettings, compare_column, prepare_column, with_test
@@ -95,6 +95,9 @@ def monitor(reference: dict[str, Any], live: pd.DataFrame, *, importances: dict[
     share = n_drifted / len(rows) if rows else 0.0
     dataset = {"n_features": len(rows), "n_drifted": n_drifted, "share": share,
                "threshold": settings.dataset_share, "drifted": bool(rows) and share >= settings.dataset_share}
+    if target is not None and target in live.columns and task != "regression" \
+            and not pd.api.types.is_numeric_dtype(live[target]):
+        live = live.assign(**{target: strip_labels(live[target])})  # 'yes ' is 'yes', blank is missing, as in fit
     labelled = target is not None and target in live.columns and live[target].notna().any()
     prediction = performance = target_drift = None
     proba, classes = None, reference.get("classes") or []

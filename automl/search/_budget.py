@@ -39,12 +39,13 @@ class Budget:
         """Seconds the search may still use, keeping the refit's share aside."""
         return self.remaining() - self.refit_reserve_s
 
-    def reserve_for_refit(self, fold_seconds: float, folds: int, n_rows: int) -> None:
-        """Keep room for refitting a model whose CV folds took ``fold_seconds`` each."""
+    def reserve_for_refit(self, fold_seconds: float, folds: int, n_rows: int, save_s: float = 0.0) -> None:
+        """Keep room for refitting a model whose CV folds took ``fold_seconds`` each, and ``save_s`` to write it
+        (a forest's many trees take seconds in skops)."""
         # No safety margin here: a fold's time already holds its prediction and early stopping's extra rounds,
         # and the finish drops ensemble members or the all-rows refit that would not fit (adult: a reserve
         # with the margin, for five members, ended the search at 25 s of 60 and the fit at 34 s).
-        reserve = self.refits * self.refit_estimate(fold_seconds, folds, n_rows, margin=1.0)
+        reserve = self.refits * self.refit_estimate(fold_seconds, folds, n_rows, margin=1.0) + save_s
         self.refit_reserve_s = max(self.refit_reserve_s, reserve)
 
     @staticmethod

@@ -16,6 +16,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -69,6 +70,7 @@ class Objective(CrossValidation, RowSamples):
         self.oof_scores: dict[int, float] = {}
         self.oof_algorithms: dict[int, str] = {}
         self.oof_fold_seconds: dict[int, float] = {}
+        self.oof_save_seconds: dict[int, float] = {}  # the time to write each kept trial's model (skops)
         self.fold_seconds: dict[str, list[float]] = {}
         self.found_iterations: dict[int, list[int]] = {}  # per trial number: early stopping's rounds per fold
 
@@ -115,8 +117,13 @@ class Objective(CrossValidation, RowSamples):
         algo = self.algorithms[name]
         default = trial.user_attrs.get("default")
         if default is not None:
-            return algo, dict(algo.defaults[default])
-        return algo, algo.space(PrefixedTrial(trial, name), self.space.task, len(self.y))
+            known = algo.log_link_defaults if trial.user_attrs.get("log_link") else algo.defaults
+            return algo, dict(known[default])
+        prefixed = PrefixedTrial(trial, name)
+        params = algo.space(prefixed, self.space.task, len(self.y))
+        if self.space.log_link and algo.log_link_space is not None:
+            params.update(algo.log_link_space(prefixed))
+        return algo, params
 
     def __call__(self, trial: optuna.Trial) -> float:
         algo, params = self.params_for(trial)
@@ -130,11 +137,12 @@ class Objective(CrossValidation, RowSamples):
             self.found_iterations.pop(trial.number, None)  # a pruned trial's rounds are of no further use
 
     # -- pieces -------------------------------------------------------------
-    def _timed_fit_predict(self, trial: optuna.Trial, algo: Algorithm, params: dict, tr,
-                           va) -> tuple[np.ndarray, float]:
+    def _timed_fit_predict(self, trial: optuna.Trial, algo: Algorithm, params: dict, tr, va,
+                           pooled: bool = False) -> tuple[np.ndarray, float]:
+        """Fit on ``tr``, predict ``va``; ``pooled``: beside other folds in threads (see FitPool)."""
         start = time.monotonic()
         try:
-            pred, found = self._fit_predict(algo, params, tr, va)
+            pred, found = self._fit_predict(algo, params, tr, va, pooled)
         except TimeUp:
             trial.set_user_attr("stopped", "time budget")
             raise optuna.TrialPruned("stopped: it would overrun the time budget") from None
@@ -150,13 +158,17 @@ class Objective(CrossValidation, RowSamples):
             return params
         return {**params, algo.iterations: max(1, int(round(float(np.mean(found)))))}
 
-    def _fit_predict(self, algo: Algorithm, params: dict, tr, va) -> tuple[np.ndarray, int | None]:
+    def _fit_predict(self, algo: Algorithm, params: dict, tr, va,
+                     pooled: bool = False) -> tuple[np.ndarray, int | None]:
         n_fit = len(range(len(self.y))[tr]) if isinstance(tr, slice) else len(tr)
         est = algo.make(params, self.space.task, self.space.seed, schema=self.space.schema)
         # The limit covers the preprocessing and the prediction too: idle pools' threads cost small fits most.
         threads = algo.threads(n_fit, cap=self.n_jobs)
-        with warnings.catch_warnings(), limited_threads(est, threads):
-            warnings.simplefilter("ignore")
+        # The warning filters are one per process: pooled fits run inside the pool's catch_warnings.
+        with nullcontext() if pooled else warnings.catch_warnings(), \
+                limited_threads(est, threads, shared_pools=not pooled):
+            if not pooled:
+                warnings.simplefilter("ignore")
             if algo.preprocessing.encode_once:  # the tree encoding, shared by all trials
                 X = self.tree_matrix
                 X_tr, X_va = X[tr], X[va]
@@ -216,7 +228,8 @@ class Objective(CrossValidation, RowSamples):
         if seconds:
             self.fold_seconds.setdefault(algo.name, []).append(float(np.mean(seconds)) / _size(algo, params))
 
-    def _keep_oof(self, number: int, score: float, oof: np.ndarray, algorithm: str, fold_seconds: float) -> None:
+    def _keep_oof(self, number: int, score: float, oof: np.ndarray, algorithm: str, fold_seconds: float,
+                  save_s: float = 0.0) -> None:
         """Keep the best trials' OOF predictions, and always each algorithm's best.
 
         Once TPE settles on one algorithm, the ten best trials are near-copies of one model and
@@ -227,16 +240,18 @@ class Objective(CrossValidation, RowSamples):
         self.oof_scores[number] = score
         self.oof_algorithms[number] = algorithm
         self.oof_fold_seconds[number] = fold_seconds
+        self.oof_save_seconds[number] = save_s
         sign = 1 if self.space.metric.greater_is_better else -1
         if len(self.oof) > OOF_KEPT:
             per_algo = Counter(self.oof_algorithms.values())
             shared = [n for n, a in self.oof_algorithms.items() if per_algo[a] > 1]
             worst = min(shared or self.oof_scores, key=lambda n: sign * self.oof_scores[n])
-            for kept in (self.oof, self.oof_scores, self.oof_algorithms, self.oof_fold_seconds):
+            for kept in (self.oof, self.oof_scores, self.oof_algorithms, self.oof_fold_seconds, self.oof_save_seconds):
                 kept.pop(worst)
         # Without this the search used the time to the last second and no ensemble could be refit.
         best = sorted(self.oof_scores, key=lambda n: -sign * self.oof_scores[n])[: self.refit_members]
-        self.budget.reserve_for_refit(sum(self.oof_fold_seconds[n] for n in best), self.space.cv_folds, len(self.y))
+        self.budget.reserve_for_refit(sum(self.oof_fold_seconds[n] for n in best), self.space.cv_folds, len(self.y),
+                                      save_s=sum(self.oof_save_seconds[n] for n in best))
 
 
 def _size(algo: Algorithm, params: dict) -> float:

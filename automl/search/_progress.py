@@ -11,6 +11,7 @@ from typing import Any
 import optuna
 
 from automl import experiment as ex
+from automl.algorithms import ALGORITHMS
 from automl.experiment import Experiment
 from automl.search._budget import Budget
 from automl.search._leaderboard import counts, trial_rows
@@ -69,8 +70,10 @@ class ProgressReporter:
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         if trial.state == optuna.trial.TrialState.COMPLETE and trial.number == _best_number(study):
+            algo = ALGORITHMS.get(trial.user_attrs.get("algorithm"))
+            save_s = algo.save_estimate(trial.user_attrs.get("params") or {}) if algo else 0.0
             self.budget.reserve_for_refit(trial.user_attrs.get("fold_seconds", 0.0), self.cv_folds,
-                                          self.rows)
+                                          self.rows, save_s=save_s)
         if time.monotonic() - self.last >= self.every_s:
             self.report(study)
         if self.exp.cancel_requested or self.budget.search_remaining() <= 0:

@@ -6,12 +6,14 @@ and clock pieces they share (``_timed_fit_predict``, ``_score``, ``_check_time``
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 import optuna
 
 from automl.algorithms import Algorithm
+from automl.search._fit_pool import FitPool, fit_workers
 
 if TYPE_CHECKING:
     from automl.search._objective import Objective
@@ -24,31 +26,52 @@ class CrossValidation:
         task = self.space.task
         oof = np.zeros((len(self.y), len(self.space.classes))) if task != "regression" else np.zeros(len(self.y))
         scores, seconds = [], []
-        for k, (tr, va) in enumerate(self.folds):
-            try:
-                self._check_time(trial, algo, params, seconds)
-                pred, took = self._timed_fit_predict(trial, algo, params, tr, va)
-            except optuna.TrialPruned:
-                if not self._worth_keeping(trial, scores, seconds):
-                    raise
-                return self._partial_value(trial, algo, params, scores, seconds)
-            seconds.append(took)
-            oof[va] = pred
-            scores.append(self._score(self.y[va], pred))
-            trial.report(float(np.mean(scores)), k)
-            trial.set_user_attr("fold_scores", scores)
-            if trial.should_prune():
-                self._record_time(algo, params, seconds)
-                trial.set_user_attr("fit_time", float(np.sum(seconds)))
-                raise optuna.TrialPruned(f"pruned after fold {k + 1}")
+        width = self.fold_width(algo)
+        if width > 1:  # what folds share is built once, before the threads
+            _ = self.tree_matrix if algo.preprocessing.encode_once else self.X_coerced
+        folds = FitPool(width).run(self.folds, lambda: self._check_time(trial, algo, params, seconds),
+                                    lambda tr, va: self._timed_fit_predict(trial, algo, params, tr, va, width > 1))
+        pruned_after = None
+        try:
+            with warnings.catch_warnings():  # one per process: here, around the folds, not inside their threads
+                warnings.simplefilter("ignore")
+                for k, (pred, took) in folds:
+                    va = self.folds[k][1]
+                    seconds.append(took)
+                    oof[va] = pred
+                    scores.append(self._score(self.y[va], pred))
+                    trial.report(float(np.mean(scores)), k)
+                    trial.set_user_attr("fold_scores", scores)
+                    if trial.should_prune():
+                        pruned_after = k
+                        break
+        except optuna.TrialPruned:
+            if not self._worth_keeping(trial, scores, seconds):
+                raise
+            return self._partial_value(trial, algo, params, scores, seconds)
+        finally:
+            folds.close()  # a pruned trial's running folds are waited for, the others never start
+        if pruned_after is not None:
+            self._record_time(algo, params, seconds)
+            trial.set_user_attr("fit_time", float(np.sum(seconds)))
+            raise optuna.TrialPruned(f"pruned after fold {pruned_after + 1}")
         self._record_time(algo, params, seconds)
         trial.set_user_attr("params", self.found_params(trial, algo, params))
         mean = float(np.mean(scores))
         trial.set_user_attr("cv_std", float(np.std(scores)))
         trial.set_user_attr("fit_time", float(np.sum(seconds)))
         trial.set_user_attr("fold_seconds", float(np.mean(seconds)))
-        self._keep_oof(trial.number, mean, oof, algo.name, float(np.mean(seconds)))
+        self._keep_oof(trial.number, mean, oof, algo.name, float(np.mean(seconds)),
+                       algo.save_estimate(params, len(self.space.classes)))
         return mean
+
+    def fold_width(self: Objective, algo: Algorithm) -> int:
+        """Folds fitted at once: one per core when one fit gets a single thread (small tables) and the algorithm
+        fits well beside itself (``side_by_side``), else 1; workers sharing a machine (``n_jobs``) fit one at a time."""
+        n_fit = len(self.folds[0][0]) if self.folds else 0
+        if self.n_jobs is not None or not algo.side_by_side or algo.threads(n_fit) != 1:
+            return 1
+        return fit_workers(len(self.folds))
 
     def _worth_keeping(self: Objective, trial: optuna.Trial, scores: list[float], seconds: list[float]) -> bool:
         """A trial the time budget stopped after two or more folds, better than every complete trial so far,
@@ -120,7 +143,8 @@ class RowSamples:
         value = self._sampled_value(trial, algo, params, scores, seconds, plan.rungs[-1])
         # Fitted on the whole pool: its validation predictions are this trial's candidate for the ensemble,
         # which is then chosen on the validation rows (as AutoGluon's is on its hold-out).
-        self._keep_oof(trial.number, value, last, algo.name, trial.user_attrs["fold_seconds"])
+        self._keep_oof(trial.number, value, last, algo.name, trial.user_attrs["fold_seconds"],
+                       algo.save_estimate(params, len(self.space.classes)))
         return value
 
     def _extra_refit(self: Objective, seconds: float, rows: int) -> float:

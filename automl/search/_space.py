@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import optuna
@@ -27,6 +28,22 @@ class SearchSpace:
     positive: Any = None
     cv_folds: int = 5
     seed: int = 0
+
+    @cached_property
+    def log_link(self) -> bool:
+        """Whether the target is a regression target a log scale may fit better: nonnegative and right-skewed
+        (prices, counts). Then algorithms with a ``log_link_space`` search it too."""
+        return log_link_suits(self.y, self.task)
+
+
+LOG_LINK_SKEW = 0.5  # above this skewness the log-link variants are tried; CV decides whether they stay
+
+
+def log_link_suits(y: pd.Series, task: str) -> bool:
+    if task != "regression" or not len(y):
+        return False
+    values = pd.to_numeric(y, errors="coerce")
+    return bool(values.min() >= 0 and values.skew() > LOG_LINK_SKEW)
 
 
 class PrefixedTrial:

@@ -9,15 +9,21 @@ import optuna
 from automl.algorithms import Algorithm
 
 
-def enqueue_defaults(study: optuna.Study, algorithms: list[Algorithm]) -> int:
+def enqueue_defaults(study: optuna.Study, algorithms: list[Algorithm], log_link: bool = False) -> int:
     """Queue every algorithm's known-good configs in :data:`PORTFOLIO` order (best bets first); returns how many.
 
-    Only the process that creates the study calls this; workers joining it never do.
+    ``log_link`` (a nonnegative skewed regression target): an algorithm's log-link configs follow its first
+    default. Only the process that creates the study calls this; workers joining it never do.
     """
+    by_name = {a.name: a for a in algorithms}
     n = 0
     for name, i in portfolio(algorithms):
         study.enqueue_trial({"algorithm": name}, user_attrs={"default": i})
         n += 1
+        if log_link and i == 0:
+            for j in range(len(by_name[name].log_link_defaults)):
+                study.enqueue_trial({"algorithm": name}, user_attrs={"default": j, "log_link": True})
+                n += 1
     return n
 
 

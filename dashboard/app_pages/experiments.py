@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from automl.errors import AutoMLError
 from automl.evaluation import compare
 from dashboard import state
-from dashboard.components import plain, show_error
+from dashboard.components import plain, show_error, table_download
 from dashboard.navigation import RESULTS
 
 st.title("Experiments")
@@ -78,3 +79,7 @@ if tables["config"].empty:
     st.caption("Same configuration.")
 else:
     st.dataframe(tables["config"], width="stretch")
+everything = pd.concat([t.astype(str).reset_index().rename(columns={"index": "row"}).assign(table=name)
+                        for name, t in tables.items()], ignore_index=True)
+table_download(everything[["table", *everything.columns.drop("table")]], "Comparison (CSV)",
+               f"compare-{a[:8]}-{b[:8]}.csv", key="dl_compare")

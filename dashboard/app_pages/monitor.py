@@ -18,7 +18,7 @@ from automl.plots.monitor import (
 )
 from automl.runner import start_retrain
 from dashboard import state
-from dashboard.components import experiment_header, plain, require_experiment, require_model, show_error
+from dashboard.components import experiment_header, plain, require_experiment, require_model, show_error, table_download
 
 st.title("Monitor")
 exp = require_experiment()
@@ -77,6 +77,7 @@ if report.importance:
     c2.metric("Importance carried by drifted features", f"{report.importance['drifted_share']:.0%}")
 st.plotly_chart(drift_summary_figure(report), width="stretch", key="mon_summary")
 st.dataframe(table, hide_index=True, width="stretch")
+table_download(table, "Drift table (CSV)", f"{exp.id}-drift.csv", key="dl_drift")
 feature = st.selectbox("Feature", table["column"].tolist(), key="mon_feature")
 st.plotly_chart(feature_distribution_figure(report, feature), width="stretch", key="mon_feature_fig")
 if report.prediction:

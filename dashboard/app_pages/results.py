@@ -10,7 +10,7 @@ import streamlit as st
 from automl.errors import AutoMLError
 from automl.experiment import COMPLETED, FINISHED, model_summary, shipped_rows_text
 from dashboard import cached, state
-from dashboard.components import experiment_header, plain, require_experiment, show_error
+from dashboard.components import experiment_header, plain, require_experiment, show_error, table_download
 from dashboard.navigation import TRAIN
 
 st.title("Results")
@@ -23,7 +23,7 @@ if status not in FINISHED:
                  query_params={state.EXPERIMENT_PARAM: exp.id})
     st.stop()
 if status == "failed" or not exp.has_model:
-    st.error(f"This experiment has no model: {exp.no_model_reason()}.")
+    st.error(f"This experiment has no model: {plain(exp.no_model_reason())}.")
     st.stop()
 if status != COMPLETED:
     st.warning("The search was cancelled; these are the results of the best model found until then.")
@@ -66,6 +66,7 @@ if len(board):
                  column_config={"score": st.column_config.NumberColumn(f"CV {record.metric}", format="%.4f"),
                                 "cv_std": st.column_config.NumberColumn("± std", format="%.4f"),
                                 "fit_time_s": st.column_config.NumberColumn("fit time (s)", format="%.2f")})
+    table_download(board, "Leaderboard (CSV)", f"{exp.id}-leaderboard.csv", key="dl_board")
 if summary.is_ensemble:
     st.info(f"The final model is {summary.text()}.")
 else:

@@ -127,6 +127,17 @@ def test_upload_then_profile(empty_ws):
     assert any(m.label == "Task" and m.value == "multiclass" for m in at.metric)
 
 
+def test_the_data_page_shows_what_the_reader_changed(empty_ws):
+    """A numeric column with a few stray words is read as numbers; the page says so, as `automl fit` does."""
+    rows = "".join(f"{i * 1.5 if i % 40 else 'unknown'},{'ab'[i % 2]},{i % 2}\n" for i in range(200))
+    at = open_page("data")
+    at.radio(key="data_source").set_value("Upload a file").run()
+    at.file_uploader(key="data_upload").upload("stray.csv", ("x,c,y\n" + rows).encode(), "text/csv").run()
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert "'x'" in warning and "became missing" in warning
+
+
 def test_cancel_button_writes_the_flag(running_exp):
     at = open_page("train", experiment=running_exp.id)
     next(b for b in at.button if b.label == "Cancel").click().run()

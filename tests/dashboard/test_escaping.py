@@ -130,3 +130,32 @@ def test_an_unknown_link_names_no_server_path(tmp_path, monkeypatch):
     at = open_page("experiments")
     assert "No experiments in this workspace" in "\n".join(markdown_bodies(at))
     assert str(tmp_path) not in "\n".join(markdown_bodies(at))
+
+
+@pytest.mark.parametrize("page", ["results", "train"])
+def test_a_failed_runs_message_is_shown_escaped(tmp_path, monkeypatch, page):
+    """A failure message quotes what the user gave (a column name, a file name): it is text, never Markdown."""
+    monkeypatch.setenv("AUTOML_WORKSPACE", str(tmp_path))
+    exp = Workspace(tmp_path).create(name="failed run")
+    exp.update(status="failed", error=f"The target column '{IMAGE_NAME}' is empty on every row.")
+    at = open_page(page, experiment=exp.id)
+    assert not at.exception
+    errors = [str(e.value) for e in at.error]
+    assert errors and not any(IMAGE_NAME in body for body in errors), errors
+    assert any(plain(IMAGE_NAME) in body for body in errors), errors
+
+
+def test_the_tables_own_export_is_off_and_pages_offer_an_escaped_csv(trained_titanic, monkeypatch):
+    """A table's own CSV download writes '=HYPERLINK(...)' as it is; it is switched off, and the escaped download
+    stands in for it (here the leaderboard's)."""
+    from pathlib import Path
+
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).parents[2] / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["disableDataExport"] is True
+    monkeypatch.setenv("AUTOML_WORKSPACE", str(trained_titanic.path.parent))
+    at = open_page("results", experiment=trained_titanic.id)
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Leaderboard (CSV)" in labels

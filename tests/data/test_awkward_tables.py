@@ -69,6 +69,18 @@ def test_awkward_twin_reads_and_trains_like_the_clean_one(style, phoneme, clean_
     assert clean_score > 0.8 and abs(score - clean_score) <= 0.005
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "cp1252"])
+def test_the_compact_reader_reads_other_encodings_like_the_plain_one(encoding, phoneme):
+    """Large files go through pyarrow; a non-UTF-8 one is decoded first (its own transcoding once aborted)."""
+    frame = phoneme.assign(Class=phoneme["Class"].map({"one": "caf\u00e9", "two": "na\u00efve"}))
+    raw = frame.to_csv(sep="\t", index=False).encode(encoding)
+    compact, plain = read_table(raw, name="t.csv", compact=True), read_table(raw, name="t.csv", compact=False)
+    assert list(compact.columns) == list(frame.columns)
+    pd.testing.assert_frame_equal(compact.astype({"Class": object}), plain.astype({"Class": object}),
+                                  check_dtype=False, atol=1e-9)
+    assert set(compact["Class"].astype(str)) == {"caf\u00e9", "na\u00efve"}
+
+
 def test_a_few_words_in_a_number_column_become_missing_with_a_warning(phoneme):
     frame = phoneme.astype({"V2": object})
     frame.loc[[3, 50, 700], "V2"] = ["unknown", "n/a?", "unknown"]

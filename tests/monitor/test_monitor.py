@@ -244,3 +244,20 @@ def test_cli_exit_codes(phoneme_exp, tmp_path, capsys):
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 1, done.stderr
     assert "Drift in 3 of 5 features" in done.stdout
+
+
+def test_live_labels_follow_the_training_rules_spaces_stripped_and_blank_missing():
+    """Labels typed by hand come back as ' yes' or 'no ' and some blank: they are the classes trained on, and a
+    blank one is a missing label, as `automl fit` reads them."""
+    ds = load_dataset(DATA / "phoneme.csv", "Class")
+    y = ds.y.map({1: "no", 2: "yes"})
+    X, Xl, yl = ds.X.iloc[:3000], ds.X.iloc[3000:4000], y.iloc[3000:4000]
+    model = build_pipeline(ds.schema, HistGradientBoostingClassifier(max_iter=30), "tree", "binary").fit(X, y[:3000])
+    ref = build_reference(X, ds.schema, pd.DataFrame(model.predict_proba(X), columns=model.classes_), "binary",
+                          target=y[:3000])
+    typed = yl.map({"yes": " yes", "no": "no "}).where(np.arange(len(yl)) % 10 != 0, "  ")
+    report = monitor(ref, Xl.assign(Class=typed), model=model, target="Class", task="binary", positive="yes")
+    known = np.arange(len(yl)) % 10 != 0
+    assert report.performance["labelled_rows"] == known.sum() and report.performance["unknown_label_rows"] == 0
+    actual = {r["metric"]: r["actual"] for r in report.performance["rows"]}
+    assert actual["accuracy"] == pytest.approx(skm.accuracy_score(yl[known], model.predict(Xl[known])))
