@@ -25,6 +25,7 @@ import pandas as pd
 
 from bench import common
 from bench.contenders import CONTENDERS, DEFAULT, python_for
+from bench.goal import goal_summary, goal_table
 
 QUICK_DATASETS = ["credit-g", "car-evaluation"]
 # Levels a correctly installed contender is known to reach at 60 s on 2 cores (../shared/TESTING.md): a run far
@@ -256,9 +257,14 @@ def _extra(value) -> dict:
 
 def markdown(runs: pd.DataFrame, results: Path, header: str) -> str:
     runs = typed(runs)
+    goal = goal_table(runs, results)
     parts = [header, "## Mean rank (1 = best; failed runs ranked last)", to_md(mean_rank(runs)),
              "## Primary metric on the test split (mean over seeds)", to_md(score_table(runs)),
              "## Secondary metric (accuracy / R²)", to_md(score_table(runs, "score2")),
+             "## The goal: ours against the best other tool per table, all seeds",
+             "Best other tool: best mean over the seeds. Difference: mean over seeds of ours minus it (negative is "
+             "better for rmse/log_loss), with a 95% interval resampling each seed's test rows; a tie holds 0.",
+             goal_summary(goal), to_md(goal, index=False),
              "## Wins/ties/losses of the row against the column",
              "A tie: the bootstrap 95% interval of the metric difference on the test rows contains 0.",
              to_md(head_to_head(runs, results)),

@@ -76,6 +76,7 @@ class Algorithm:
     side_by_side: bool = False
     save_s_per_iteration: float = 0.0  # seconds skops takes to write (and vet) one of its trees
     trees_per_class: bool = False  # multiclass: one tree per class and iteration (HistGradientBoosting)
+    cost_scale: Callable[[dict[str, Any]], float] | None = None  # a config's cost beyond its iterations (MLP's size)
     # For a nonnegative, right-skewed regression target (prices, counts): params drawn beside ``space``, and
     # configs tried early, that fit it on a log scale (LightGBM's Tweedie objective); CV decides.
     log_link_space: Callable[[optuna.Trial], dict[str, Any]] | None = None

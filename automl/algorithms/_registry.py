@@ -59,7 +59,7 @@ ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in [
               note="probabilities by Platt scaling (internal CV), so only on small tables"),
     # MLP's warm_start restarts the optimiser on every call, so growing it in chunks would change the result.
     Algorithm("mlp", "Neural network (MLP)", ALL, LINEAR, build.mlp, space.mlp, max_rows=200_000,
-              iterations="max_iter", early_stopping=True, onnx=CLS,
+              iterations="max_iter", early_stopping=True, onnx=CLS, cost_scale=space.mlp_cost,
               onnx_reason="for regression the network is wrapped in a TransformedTargetRegressor (it scales the "
                           "target), which skl2onnx has no converter for",
               defaults=({"width": 64, "depth": 2, "alpha": 1e-4, "learning_rate_init": 1e-3},)),
