@@ -40,6 +40,7 @@ FIT_CONSTRAINTS = {
     "algorithms": [TextList(), None],
     "ensemble": [Options((True, False))],
     "refit_full": [Options((True, False))],
+    "onnx_only": [Options((True, False))],
     "exclude": [TextList()],
     "storage": [Satisfies(storage_scheme_allowed, "a database URL (postgresql://…, mysql://…, or sqlite:///… "
                                                   "inside the workspace)"), None],
@@ -77,6 +78,7 @@ class FitConfig:
     algorithms: list[str] | None = None
     ensemble: bool = True
     refit_full: bool = True  # after the held-out report, refit the chosen model on all rows (automl.final)
+    onnx_only: bool = False  # search (and so ensemble) only algorithms whose model exports to ONNX
     exclude: list[str] = field(default_factory=list)
     storage: str | None = None
     source: str | None = None  # where the table came from (a path), for re-runs and workers

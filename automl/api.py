@@ -23,12 +23,14 @@ from automl._fit_config import FitConfig, check_against_data, check_storage, val
 from automl.algorithms import get_algorithms
 from automl.data import REGRESSION, Dataset, prepare_dataset, proba_class, read_table
 from automl.errors import AutoMLError
+from automl.evaluation import store_evaluation
 from automl.experiment import Experiment, Workspace
 from automl.final import finalize, full_refit_applies
 from automl.metrics import get_metric, positive_class
 from automl.monitor import build_reference, save_reference
 from automl.search import (
     ENSEMBLE_RESERVE,
+    SEARCH_OVER,
     Budget,
     CancellableBudget,
     Objective,
@@ -70,6 +72,7 @@ def fit(data: str | os.PathLike | bytes | pd.DataFrame | Dataset, target: str, *
     try:
         exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config),
                    started=ex.now_iso(), versions=library_versions())
+        _phase(exp, budget, "reading and profiling the table")
         if isinstance(data, Dataset):
             if data.target != target:
                 raise ValueError(f"the prepared dataset predicts '{data.target}', not '{target}'")
@@ -80,13 +83,14 @@ def fit(data: str | os.PathLike | bytes | pd.DataFrame | Dataset, target: str, *
                                       exclude=tuple(config.exclude))
             del frame
         check_against_data(config, dataset.y, None, dataset.task)
+        _phase(exp, budget, "setting the held-out rows aside")
         train, hold = _split(dataset, config)
         check_against_data(config, train[target], hold[target], dataset.task)
         exp.write_frame(ex.TRAIN, train)
         exp.write_frame(ex.HOLDOUT, hold)
         return _search_and_finish(exp, dataset, train, hold, config, budget, progress, fresh=True)
     except BaseException as err:
-        raised = ex.record_failure(exp, err, searched=bool(exp.progress))
+        raised = ex.record_failure(exp, err, searched=bool(exp.progress.get("total")))
         if raised is err:
             raise
         raise raised from err
@@ -173,7 +177,7 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
     X, y = train.drop(columns=[target]), train[target]
     algos, left_out = [], {}
     for algo in get_algorithms(config.algorithms, task):
-        ok, why = algo.suits(task, len(X))
+        ok, why = algo.suits(task, len(X), onnx_only=config.onnx_only)
         (algos.append(algo) if ok else left_out.__setitem__(algo.name, why))
     if not algos:
         raise AutoMLError(f"No chosen algorithm suits this table: {left_out}.",
@@ -216,15 +220,22 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
     reporter = ProgressReporter(exp, budget, config.cv_folds, config.trials, progress, metric.greater_is_better,
                                  rows=_rows(exp))
     stop = stop_at_trial_budget(None if config.trials is None else already + config.trials)
+    _phase(exp, budget, "first trials (known-good defaults)" if fresh else "resuming the search")
     study.optimize(record_failures(objective), n_trials=config.trials, callbacks=[reporter, stop],
                    timeout=None if budget.total_s is None else max(budget.search_remaining(), 0.1),
                    catch=(Exception,), gc_after_trial=False)
-    reporter.report(study, phase="refitting")
+    reporter.report(study, phase=SEARCH_OVER)
     cancelled = exp.cancel_requested
     if cancelled and not _refit_affordable(study, budget, config.cv_folds, len(X)):
         return _cancelled_unrefit(exp, budget, study)
-    return finalize(exp, study, objective, space, X, y, hold, config, budget, cancelled=cancelled,
-                    on_saved=lambda saved, holdout: _save_reference(saved, holdout, X, y, space))
+    exp = finalize(exp, study, objective, space, X, y, hold, config, budget, cancelled=cancelled,
+                   on_saved=lambda saved, holdout: _save_reference(saved, holdout, X, y, space))
+    if exp.has_model:  # the held-out figures every view reads, scored once now (a failure here: once, later)
+        try:
+            store_evaluation(exp)
+        except AutoMLError:
+            pass
+    return exp
 
 
 def _save_reference(exp: Experiment, holdout: pd.DataFrame, X: pd.DataFrame, y: pd.Series, space) -> None:
@@ -237,6 +248,13 @@ def _save_reference(exp: Experiment, holdout: pd.DataFrame, X: pd.DataFrame, y: 
         preds.columns = [proba_class(c) for c in preds.columns]
     save_reference(exp, build_reference(X, space.schema, preds, space.task, seed=space.seed, target=y,
                                         positive_class=space.positive))
+
+
+def _phase(exp: Experiment, budget: Budget, text: str) -> None:
+    """Say what the run is doing before the first trial reports, so the page never shows a silent 'starting'."""
+    exp.write_json(ex.PROGRESS, {**exp.progress, "phase": text, "elapsed_s": round(budget.elapsed(), 2),
+                                 "budget_s": budget.total_s, "updated": ex.now_iso(),
+                                 "remaining_s": None if budget.total_s is None else round(budget.remaining(), 2)})
 
 
 def _rows(exp: Experiment) -> int:

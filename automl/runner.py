@@ -23,7 +23,9 @@ from automl.experiment import Experiment, Workspace
 from automl.monitor import retrain_request
 
 REQUEST = "request.json"
+RESUME = "resume.json"  # present while a resume is asked for: the worker continues the study instead of fitting
 LOG = "worker.log"
+RESUMABLE = (ex.CANCELLED, ex.FAILED)
 
 
 def start(workspace: str | os.PathLike | None, target: str, *, data_path: str | os.PathLike | None = None,
@@ -58,6 +60,11 @@ def _launch(exp: Experiment, data_path, data_bytes: bytes | None, filename: str 
         data = Path(data_path).resolve()
     exp.write_json(REQUEST, {"data": str(data), "filename": filename or Path(data).name, "target": target,
                              "options": options})
+    return _spawn(exp)
+
+
+def _spawn(exp: Experiment) -> subprocess.Popen:
+    """The worker process for ``exp``, in its own session so it outlives the page; output to worker.log."""
     with open(exp.file(LOG), "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "automl.runner", str(exp.path.resolve())],
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -76,6 +83,39 @@ def start_retrain(champion: Experiment, live, workspace: str | os.PathLike | Non
     return challenger
 
 
+def resume_blocker(exp: Experiment) -> str | None:
+    """Why ``exp`` can't be resumed, or None: a cancelled or failed search whose rows and study were kept."""
+    import optuna
+
+    status = exp.status
+    if status not in RESUMABLE:
+        return f"it is {status}; only a cancelled or failed search can be resumed"
+    if not (exp.file(ex.TRAIN).exists() and exp.file(ex.HOLDOUT).exists()) or not exp.record.metric:
+        return "it stopped before its rows were split, so there is no search to continue; train it again"
+    try:
+        study = optuna.load_study(study_name=exp.id, storage=exp.storage_url)
+    except (KeyError, ValueError, RuntimeError, OSError):
+        return "its study can't be read, so there is no search to continue; train it again"
+    if not study.trials:
+        return "its study has no trials, so there is nothing to continue; train it again"
+    return None
+
+
+def start_resume(exp: Experiment, time_budget: float | None = None, trials: int | None = None) -> Experiment:
+    """Continue a cancelled or failed search in the background, for another time or trial budget."""
+    from automl.errors import AutoMLError
+
+    why = resume_blocker(exp)
+    if why is not None:
+        raise AutoMLError(f"Experiment {exp.id} can't be resumed: {why}.", "Start a new search from the Train page.")
+    exp.write_json(RESUME, {"time_budget": time_budget, "trials": trials})
+    exp.update(status=ex.QUEUED, error=None, pid=os.getpid(), host=platform.node())
+    proc = _spawn(exp)
+    exp.update(pid=proc.pid)
+    threading.Thread(target=proc.wait, daemon=True).start()
+    return exp
+
+
 def cancel(exp: Experiment) -> None:
     """Ask the worker to stop after the current fold; it keeps the best model found so far."""
     exp.request_cancel()
@@ -83,13 +123,14 @@ def cancel(exp: Experiment) -> None:
 
 def _run(path: str) -> int:
     """The worker process: SIGTERM and SIGINT end it like Cancel (the same as ``automl fit``), exit 128 + signal."""
-    from automl.api import fit
+    from automl.api import fit, resume
     from automl.errors import AutoMLError
 
     exp = Experiment(Path(path))
     with ex.StopSignals(exp, quiet=True) as stop:
         try:
-            request = exp.read_json(REQUEST)
+            again = exp.read_json(RESUME)
+            request = {} if again is not None else exp.read_json(REQUEST)
             if request is None:
                 raise AutoMLError(f"Experiment {exp.id} has no {REQUEST}: there is nothing to run.",
                                   "Start the search again from the Train page.")
@@ -97,7 +138,11 @@ def _run(path: str) -> int:
             print(f"error: {ex.record_failure(exp, err, searched=False)}", file=sys.stderr)
             return 2
         try:
-            fit(request["data"], request["target"], experiment=exp, **request["options"])
+            if again is not None:
+                exp.file(RESUME).unlink(missing_ok=True)  # asked once: a later start is a fresh request
+                resume(exp, time_budget=again.get("time_budget"), trials=again.get("trials"))
+            else:
+                fit(request["data"], request["target"], experiment=exp, **request["options"])
         except AutoMLError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

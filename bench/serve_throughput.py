@@ -34,15 +34,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(exp_id: str, workspace: Path) -> tuple[subprocess.Popen, str]:
+def start(exp_id: str, workspace: Path, code: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """The service of ``code`` (this checkout, or an older one to compare) for the experiment, once /health
+    answers."""
     import httpx
 
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "automl", "serve", exp_id, "--port", str(port), "--workspace",
-                             str(workspace)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                             str(workspace)], cwd=code, env={**os.environ, "PYTHONPATH": str(code)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"the service exited: {proc.stderr.read().decode()[-2000:]}")
@@ -52,7 +54,7 @@ def start(exp_id: str, workspace: Path) -> tuple[subprocess.Popen, str]:
         except httpx.TransportError:
             time.sleep(0.2)
     proc.kill()
-    raise SystemExit("the service did not answer /health within 60 s")
+    raise SystemExit("the service did not answer /health within 90 s")
 
 
 def records(exp, n: int) -> list[dict]:

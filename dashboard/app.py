@@ -14,5 +14,11 @@ if str(ROOT) not in sys.path:
 
 from dashboard.navigation import PAGES  # noqa: E402
 
-st.set_page_config(page_title="AutoML dashboard", page_icon=":material/model_training:", layout="wide")
+# A local file, not a Material icon name: Streamlit fetches those favicons from a font CDN, which fails offline.
+st.set_page_config(page_title="AutoML dashboard", page_icon=str(ROOT / "dashboard" / "static" / "favicon.png"),
+                   layout="wide")
+# On a phone Plotly's own toolbar sits over the chart titles; pinch-zoom replaces it there, and Streamlit's
+# element toolbar (full screen) stays.
+st.html("<style>@media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none !important; } }"
+        "</style>")
 st.navigation(PAGES).run()

@@ -12,6 +12,7 @@ import optuna
 import pandas as pd
 import streamlit as st
 
+from automl.errors import AutoMLError
 from automl.evaluation import evaluate_experiment, experiment_evaluation_data, experiment_fairness
 from automl.evaluation import save_threshold as _save_threshold
 from automl.evaluation import sensitive_candidates as _candidates
@@ -86,14 +87,26 @@ def fairness_figures(report) -> dict[str, Any]:
 
 
 @st.cache_data(max_entries=8, show_spinner="Exporting the model files…")
-def export_files(exp_id: str, version: float) -> dict[str, Any]:
+def export_files(exp_id: str, version: float) -> dict[str, tuple[bytes | None, str | None]]:
+    """Each file, or why it couldn't be made: one failure (say ONNX parity) never hides the others."""
     from automl.deploy import bundle, export_onnx, export_skops, onnx_support
 
     exp = _exp(exp_id)
-    ok, reason = onnx_support(exp)
-    onnx = export_onnx(exp).read_bytes() if ok else None
-    return {"skops": export_skops(exp).read_bytes(), "onnx": onnx, "onnx_reason": reason,
-            "bundle": bundle(exp)}
+
+    def onnx() -> bytes:
+        ok, reason = onnx_support(exp)
+        if not ok:
+            raise AutoMLError(f"No ONNX file: {reason}.", "The skops file predicts on raw rows too.")
+        return export_onnx(exp).read_bytes()
+
+    files: dict[str, tuple[bytes | None, str | None]] = {}
+    makers = {"skops": lambda: export_skops(exp).read_bytes(), "onnx": onnx, "bundle": lambda: bundle(exp)}
+    for fmt, make in makers.items():
+        try:
+            files[fmt] = (make(), None)
+        except AutoMLError as err:
+            files[fmt] = (None, err.problem)
+    return files
 
 
 @st.cache_data(max_entries=8, show_spinner="Building the report…")
@@ -101,3 +114,12 @@ def report_html(exp_id: str, version: float) -> bytes:
     from automl.deploy import build_report
 
     return build_report(_exp(exp_id)).encode()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def target_decimals(exp_id: str, version: float) -> int:
+    """How many decimals the training target uses, so a predicted price reads 6,769 and not 6768.903345."""
+    from automl.deploy import decimals_like
+
+    exp = _exp(exp_id)
+    return decimals_like(exp.train_frame()[exp.target])

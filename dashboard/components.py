@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import html
 import re
+import zlib
 
 import pandas as pd
 import streamlit as st
@@ -41,6 +43,33 @@ def share_link(exp: Experiment) -> str:
     return f"{base}?{state.EXPERIMENT_PARAM}={exp.id}"
 
 
+_COPY_SCRIPT = """<script>
+document.querySelectorAll("button.automl-copy:not([data-ready])").forEach((button) => {
+  button.dataset.ready = "1";
+  button.addEventListener("click", async () => {
+    const text = button.dataset.copy;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (err) {  // plain http on another host: no clipboard API, the old way still works
+      const area = Object.assign(document.createElement("textarea"), {value: text});
+      document.body.appendChild(area); area.select(); document.execCommand("copy"); area.remove();
+    }
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = button.dataset.label; }, 1500);
+  });
+});
+</script>"""
+
+
+def copy_button(text: str, label: str = "Copy link") -> None:
+    """A button that puts ``text`` on the clipboard (Streamlit has none; the text travels as an escaped attribute,
+    never as script)."""
+    value, shown = html.escape(text, quote=True), html.escape(label, quote=True)
+    st.html(f'<button type="button" class="automl-copy" data-copy="{value}" data-label="{shown}" '
+            'style="border:1px solid #d0d3e0;border-radius:0.5rem;background:#fff;padding:0.25rem 0.75rem;'
+            f'cursor:pointer;font:inherit">{shown}</button>{_COPY_SCRIPT}', unsafe_allow_javascript=True)
+
+
 def experiment_header(exp: Experiment) -> ExperimentMeta:
     """Title, status and a copyable link that opens this very page on this experiment; returns its record."""
     record = exp.record
@@ -51,8 +80,15 @@ def experiment_header(exp: Experiment) -> ExperimentMeta:
         st.caption(f"{STATUS_ICON.get(status, '')} **{status}** · {record.task or '?'} · target "
                    f"**{plain(record.target or '?')}** · metric `{record.metric or '?'}` · id `{exp.id}`")
     with right:
-        st.text_input("Share this experiment (copy the link)", value=share_link(exp), key=f"link_{exp.id}",
+        link = share_link(exp)
+        # Keyed by the link too: the first run may not know the page's address yet, and a widget keeps its value.
+        st.text_input("Share this experiment (copy the link)", value=link,
+                      key=f"link_{exp.id}_{zlib.crc32(link.encode())}",
                       help="Anyone who can reach this server opens exactly this experiment with the link.")
+        copy_button(link)
+    from dashboard.lifecycle import standing_note
+
+    standing_note(exp)
     return record
 
 

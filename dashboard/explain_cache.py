@@ -14,9 +14,22 @@ def _exp(exp_id: str):
     return state.workspace().get(exp_id)
 
 
-@st.cache_data(max_entries=16, show_spinner="Computing SHAP values (cached in the experiment folder)…")
 def explanation(exp_id: str, version: float, cls: str | None):
-    return xp.explain_experiment(_exp(exp_id), cls=cls)
+    """The SHAP values, computed (with a progress bar, member by member) only when the experiment folder has
+    none for the current model; the report reads and writes the same files."""
+    exp = _exp(exp_id)
+    if not xp.explanation_ready(exp, cls):
+        with st.status("Computing SHAP values (stored in the experiment folder)…", expanded=True) as status:
+            bar = st.progress(0.0, text="Preparing the explainers…")
+            result = xp.explain_experiment(exp, cls=cls, progress=lambda f, text: bar.progress(f, text=text))
+            status.update(label=f"SHAP values of {result.n_rows_used:,} rows ready", state="complete",
+                          expanded=False)
+    return _loaded(exp_id, version, cls)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _loaded(exp_id: str, version: float, cls: str | None):
+    return xp.explain_experiment(_exp(exp_id), cls=cls)  # the file is there by now: a read
 
 
 @st.cache_data(max_entries=16, show_spinner="Permutation importance on the held-out rows…")
@@ -26,12 +39,12 @@ def permutation(exp_id: str, version: float):
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def importance_figure(exp_id: str, version: float, cls: str | None):
-    return plots.importance_figure(explanation(exp_id, version, cls))
+    return plots.importance_figure(_loaded(exp_id, version, cls))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def beeswarm_figure(exp_id: str, version: float, cls: str | None):
-    return plots.beeswarm_figure(explanation(exp_id, version, cls))
+    return plots.beeswarm_figure(_loaded(exp_id, version, cls))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -41,7 +54,7 @@ def permutation_figure(exp_id: str, version: float):
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def dependence_figure(exp_id: str, version: float, cls: str | None, feature: str):
-    return plots.dependence_figure(views.dependence_data(explanation(exp_id, version, cls), feature))
+    return plots.dependence_figure(views.dependence_data(_loaded(exp_id, version, cls), feature))
 
 
 def row_explanation(explanation_, i: int):

@@ -114,3 +114,8 @@ def current_experiment() -> Experiment | None:
 def meta_version(exp: Experiment) -> float:
     """Changes whenever experiment.json is rewritten: a cache key for anything derived from it."""
     return exp.file(META).stat().st_mtime_ns
+
+
+def actor() -> str:
+    """Who makes a change from this page, for the registry and the record (no sign-in: the dashboard itself)."""
+    return "dashboard"

@@ -1,7 +1,8 @@
-"""A real Streamlit server and a real headless Chromium (Debian's), for the end-to-end tests."""
+"""Real servers for the end-to-end tests: Streamlit, `automl serve`, and a headless Chromium (Debian's)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -67,3 +68,27 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def serve_health(proc: subprocess.Popen, port: int, seconds: float = 60) -> dict | None:
+    """The /health answer of an `automl serve` process on ``port``, once it answers (None if it never did)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as resp:
+                return json.loads(resp.read())
+        except OSError:
+            time.sleep(0.3)
+    return None
+
+
+def no_exception(page) -> None:
+    """No Streamlit exception box on the page."""
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def shot(page, name: str) -> None:
+    """A full-page screenshot in tests/artifacts/, for a person to look at after a run."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -135,10 +135,12 @@ class Algorithm:
             est.set_params(n_jobs=threads)
         return est
 
-    def suits(self, task: str, n_rows: int) -> tuple[bool, str]:
-        """Whether to search this algorithm, and why not when it isn't."""
+    def suits(self, task: str, n_rows: int, onnx_only: bool = False) -> tuple[bool, str]:
+        """Whether to search this algorithm, and why not when it isn't (``onnx_only``: only those that convert)."""
         if task not in self.tasks:
             return False, f"does not do {task}"
+        if onnx_only and not self.converts(task):
+            return False, f"left out for ONNX export: {self.onnx_reason}"
         if self.max_rows is not None and n_rows > self.max_rows:
             return False, f"left out above {self.max_rows:,} training rows (too slow; {n_rows:,} here)"
         return True, ""

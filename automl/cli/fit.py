@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--holdout", type=float, default=0.2, help="fraction of rows held out for the final report")
     p.add_argument("--algorithms", default=None, help=f"comma-separated subset of: {','.join(ALGORITHMS)}")
     p.add_argument("--no-ensemble", action="store_true", help="never ensemble the best trials")
+    p.add_argument("--onnx-only", action="store_true",
+                   help="search only algorithms whose model exports to ONNX (so the model always does)")
     p.add_argument("--no-refit-full", action="store_true",
                    help="ship the model fitted on the training rows (default: refit on all rows after the report)")
     p.add_argument("--exclude", default="", help="comma-separated columns not to use as features")
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     options = dict(task=args.task, time_budget=args.time_budget, trials=args.trials, metric=args.metric,
                    seed=args.seed, cv_folds=args.cv_folds, holdout=args.holdout,
                    algorithms=args.algorithms.split(",") if args.algorithms else None,
-                   ensemble=not args.no_ensemble, refit_full=not args.no_refit_full,
+                   ensemble=not args.no_ensemble, refit_full=not args.no_refit_full, onnx_only=args.onnx_only,
                    exclude=[c for c in args.exclude.split(",") if c], storage=args.storage)
     # Every argument and the table are checked before the experiment exists: a bad one leaves nothing queued.
     dataset = check_fit(args.data, args.target, workspace=args.workspace, name=args.name, **options)[1]

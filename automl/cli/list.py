@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from automl.cli._common import add_workspace, print_table
-from automl.experiment import Workspace
+from automl.experiment import Registry, Workspace
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,9 +15,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    table = Workspace(args.workspace).summaries()
+    ws = Workspace(args.workspace)
+    table = ws.summaries()
     if table.empty:
-        print(f"No experiments in {Workspace(args.workspace).root}.")
+        where = ws.root.resolve()
+        state = "" if where.is_dir() else " (the folder does not exist)"
+        print(f"No experiments in the workspace {where}{state}.\nTo look in another, pass --workspace PATH or set "
+              "AUTOML_WORKSPACE=PATH.")
         return 0
+    names = Registry(ws).names()
+    if names:
+        print("Registry: " + ", ".join(f"{name} -> {champion}" for name, champion in names.items()))
     print_table(table.round(4), max_rows=1000)
     return 0

@@ -10,7 +10,7 @@ import json
 
 import pandas as pd
 
-from automl.cli._common import add_workspace
+from automl.cli._common import EXPERIMENT_HELP, add_workspace, locate_experiment
 from automl.errors import AutoMLError
 
 NO_DRIFT, DRIFT = 0, 1
@@ -23,7 +23,7 @@ def register(subparsers) -> None:
         "monitor", help="Compare new data with an experiment's training data (drift, performance).",
         description="Exit code 0: no drift; 1: drift (dataset drift, drift in the features the model relies on, "
                     "or prediction drift); 2: bad input.")
-    parser.add_argument("experiment", help="experiment id in the workspace")
+    parser.add_argument("experiment", help=EXPERIMENT_HELP)
     parser.add_argument("live_data", help="CSV, Parquet or Excel file of new rows (with the target column to "
                                           "measure performance)")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
@@ -40,13 +40,12 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """The handler: print the report; return 0 (no drift) or 1 (drift). Bad input raises AutoMLError."""
     from automl.data import read_table
-    from automl.experiment import Workspace
     from automl.explain import IMPORTANCE
     from automl.monitor import DriftSettings, monitor_experiment
 
     settings = DriftSettings(p_value=args.p_value, distance=args.distance,
                              **({"dataset_share": args.threshold} if args.threshold is not None else {}))
-    experiment = Workspace(args.workspace).get(args.experiment)
+    experiment = locate_experiment(args)
     live = read_table(args.live_data)
     if args.timestamp and args.timestamp not in live.columns:
         raise AutoMLError(f"The live table has no column '{args.timestamp}'.",

@@ -6,10 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from automl.cli._common import add_workspace
+from automl.cli._common import EXPERIMENT_HELP, add_workspace, locate_experiment
 from automl.data import read_table
 from automl.errors import AutoMLError
-from automl.experiment import Workspace
 
 MODEL_SUFFIXES = (".skops", ".onnx", ".joblib")
 
@@ -17,7 +16,7 @@ MODEL_SUFFIXES = (".skops", ".onnx", ".joblib")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="predict a table with an experiment's model or a model file")
     p.add_argument("model", metavar="EXPERIMENT_OR_MODEL",
-                   help="experiment id in the workspace, or a .skops / .onnx / .joblib file")
+                   help=f"{EXPERIMENT_HELP}, or a .skops / .onnx / .joblib file")
     p.add_argument("data", help="CSV, Parquet or Excel file with the training columns")
     p.add_argument("-o", "--output", required=True, help="where to write the rows with their predictions")
     p.add_argument("--format", choices=["csv", "parquet"], default=None,
@@ -46,9 +45,9 @@ def run(args: argparse.Namespace) -> int:
             prediction_log.append(experiment, result.inputs, result.outputs, "cli")
     elif target.exists() and target.is_file():
         raise AutoMLError(f"'{target}' is not a model file this tool knows.",
-                          f"Give an experiment id or a {', '.join(MODEL_SUFFIXES)} file.")
+                          f"Give an experiment (id, folder or registered name) or a {', '.join(MODEL_SUFFIXES)} file.")
     else:
-        experiment = Workspace(args.workspace).get(args.model)
+        experiment = locate_experiment(args, args.model)
         result = predict_experiment(experiment, frame, log=not args.no_log, source="cli")
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)

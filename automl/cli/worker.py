@@ -10,13 +10,15 @@ import argparse
 import sys
 
 from automl.cli._common import add_workspace
-from automl.experiment import StopSignals
+from automl.errors import ExperimentNotFound
+from automl.experiment import StopSignals, Workspace
 from automl.search import run_worker
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("worker", help="join a running search (PostgreSQL storage) and run its trials")
-    p.add_argument("experiment", metavar="EXPERIMENT_OR_STUDY", help="experiment id (= its Optuna study name)")
+    p.add_argument("experiment", metavar="EXPERIMENT_OR_STUDY",
+                   help="experiment id (= its Optuna study name), its folder, or a registered name")
     p.add_argument("--storage", default=None,
                    help="Optuna storage URL of the search, e.g. postgresql://user:pw@host/db "
                         "(default: the one in the experiment folder)")
@@ -38,8 +40,16 @@ def run(args: argparse.Namespace) -> int:
 
     # A stop signal ends this worker at once (its running trial is recorded as failed, the others are kept);
     # the search goes on in the leader and the other workers. Exit 128 + signal, from automl.cli._main.
+    ref, workspace = args.experiment, args.workspace
+    try:
+        exp = Workspace(args.workspace).locate(ref)
+        ref, workspace = exp.id, exp.path.parent
+    except ExperimentNotFound:
+        if not args.storage:  # nowhere else to look: say which workspace was searched
+            raise
+        # a study started on another machine: found by name in the --storage database
     with StopSignals():
-        report = run_worker(args.experiment, storage=args.storage, workspace=args.workspace, data=args.data,
+        report = run_worker(ref, storage=args.storage, workspace=workspace, data=args.data,
                             n_jobs=args.n_jobs if args.n_jobs > 0 else None, wait_s=args.wait, log=log)
     states = ", ".join(f"{n} {s}" for s, n in sorted(report.states.items())) or "no trials"
     print(f"worker {report.worker}: {report.trials} trials ({states}) in {report.seconds:.0f}s on study "

@@ -14,9 +14,11 @@ from automl.data._schema import (
     BOOLEAN, CATEGORICAL, CONSTANT, DATETIME, ID, MAX_CATEGORIES_STORED, NUMERIC, TEXT, USABLE_KINDS, ColumnInfo,
     Schema, infer_schema, to_datetime
 )
+from automl.data._target_guess import TargetGuess, guess_target
 
 __all__ = ["BOOLEAN", "CATEGORICAL", "CONSTANT", "ColumnInfo", "DATETIME", "Dataset", "DatetimeParts", "FrameCoercer",
-    "ID", "MAX_CATEGORIES_STORED", "NUMERIC", "REGRESSION", "Schema", "TASKS", "TEXT", "USABLE_KINDS", "build_pipeline",
-    "build_preprocessor", "canonical_categories", "canonical_category", "detect_task", "feature_origins",
-    "infer_schema", "load_dataset", "make_coercer", "max_file_bytes", "prepare_dataset", "proba_class", "proba_column",
-    "profile_table", "read_table", "require_columns", "strip_labels", "to_datetime"]
+    "ID", "MAX_CATEGORIES_STORED", "NUMERIC", "REGRESSION", "Schema", "TASKS", "TEXT", "TargetGuess", "USABLE_KINDS",
+    "build_pipeline", "build_preprocessor", "canonical_categories", "canonical_category", "detect_task",
+    "feature_origins", "guess_target", "infer_schema", "load_dataset", "make_coercer", "max_file_bytes",
+    "prepare_dataset", "proba_class", "proba_column", "profile_table", "read_table", "require_columns", "strip_labels",
+    "to_datetime"]

@@ -20,7 +20,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from automl.data import NUMERIC
 from automl.deploy._model_card import model_card, model_card_markdown
+from automl.deploy._onnx_convert import MISSING_STRING
 from automl.deploy._onnx_export import OnnxModel, export_onnx, model_fingerprint, onnx_predict, onnx_support  # noqa: F401
 from automl.errors import AutoMLError
 from automl.experiment import TRUSTED_TYPES, Experiment, atomic_write_with, load_model_file, untrusted_types
@@ -125,34 +127,68 @@ def bundle(experiment: Experiment, formats: tuple[str, ...] | list[str] = FORMAT
     return out.getvalue()
 
 
+PROJECT = "automl-dashboard"  # the distribution name in pyproject.toml: what `pip install` takes
+
+
 def readme(experiment: Experiment, included: list[str], skipped: dict[str, str]) -> str:
-    """How to load and call each included file."""
-    task, classes = experiment.task, experiment.classes
+    """How to load and call each included file: what to install first, then a few lines that run as they are."""
+    record, task, classes = experiment.record, experiment.task, experiment.classes
     cols = ", ".join(experiment.schema.features[:6]) + (" …" if len(experiment.schema.features) > 6 else "")
+    version = record.versions.get(PROJECT)
+    install = f"pip install {PROJECT}" + (f"=={version}" if version else "")
+    proba = "print(model.predict_proba(rows))  # one column per class: " if classes else ""
     out = [f"# Model {experiment.name} ({experiment.id})", "",
            f"Predicts `{experiment.target}` ({task}) from the columns: {cols}.",
-           "Every file predicts on raw rows: a table with the training columns (extra columns are ignored).",
-           "See model_card.md for the columns, their types and allowed values, scores and limits.", ""]
-    if Path(JOBLIB_FILE).name in included:
-        out += ["## model.joblib (scikit-learn Pipeline)", "", "```python", "import joblib, pandas as pd",
-                "model = joblib.load('model.joblib')  # a pickle: only load files you trust",
-                "model.predict(pd.read_csv('rows.csv'))" + ("  # and model.predict_proba(...)" if classes else ""),
-                "```", "Needs this project (`automl`) installed, with the library versions in the model card. "
-                "`automl predict` loads it only with `--trust`.", ""]
+           "Every file predicts on raw rows: a table with the training columns (extra columns are ignored). "
+           "In the examples, `rows.csv` is such a table of yours.",
+           "See model_card.md for the columns, their types and allowed values, scores, limits and the library "
+           "versions it was trained with.", ""]
     if "model.skops" in included:
-        out += ["## model.skops (safe to load: no code runs on load)", "", "```python", "import skops.io as sio",
-                "types = sio.get_untrusted_types(file='model.skops')  # review these before trusting them",
-                "model = sio.load('model.skops', trusted=types)", "```",
-                "Or `automl.deploy.load_model('model.skops')`, which refuses types outside its trusted list "
-                "and checks the trees' indices.", ""]
+        out += ["## model.skops (safe to load: no code runs on load)", "",
+                f"Needs: `{install}`. The model holds this project's own classes (its preprocessing, and the "
+                "ensemble or decision threshold if any), so skops alone can't rebuild it: `automl` must be "
+                "importable.", "", "```python", "import pandas as pd", "from automl.deploy import load_model",
+                "model = load_model('model.skops')  # refuses types outside automl's trusted list",
+                "rows = pd.read_csv('rows.csv')", "print(model.predict(rows))",
+                *([proba + ", ".join(map(str, classes))] if classes else []), "```",
+                "With skops itself: `skops.io.load('model.skops', trusted=skops.io.get_untrusted_types("
+                "file='model.skops'))` after reviewing that list (automl still installed).", ""]
+    if Path(JOBLIB_FILE).name in included:
+        out += ["## model.joblib (a pickle: load only a file you trust)", "",
+                f"Needs: `{install}` (the pickle names automl's classes), with the scikit-learn and LightGBM "
+                "versions of the model card: a pickle is not portable across versions.", "", "```python",
+                "import joblib", "import pandas as pd", "model = joblib.load('model.joblib')  # runs code: trust it",
+                "rows = pd.read_csv('rows.csv')", "print(model.predict(rows))",
+                *([proba + ", ".join(map(str, classes))] if classes else []), "```",
+                "`automl predict` loads it only with `--trust`.", ""]
     if "model.onnx" in included:
-        out += ["## model.onnx (any ONNX runtime, no Python model code needed)", "",
-                "One input per column, shape [rows, 1]: float32 for numbers (NaN = missing), string for "
-                "categories (empty string = missing). The input names are in the file's metadata "
-                "(`automl.inputs`), e.g. with onnxruntime:", "", "```python", "import onnxruntime as rt",
-                "sess = rt.InferenceSession('model.onnx')", "[i.name for i in sess.get_inputs()]",
-                "outputs = sess.run(None, feeds)  # " + ("[labels, probabilities]" if classes else "[predictions]"),
-                "```", "Or `automl.export.onnx_predict('model.onnx', frame)` to cast a table for you.", ""]
+        out += ["## model.onnx (any ONNX runtime, no automl needed)", "",
+                "Needs only: `pip install onnxruntime numpy`. One input per column, shape [rows, 1]: float32 for "
+                f"numbers (NaN = missing), string for categories ('{MISSING_STRING}' = missing); the mapping "
+                "from columns to inputs is in the file's metadata (`automl.inputs`).", "", "```python",
+                "import json, numpy as np, onnxruntime as rt",
+                "sess = rt.InferenceSession('model.onnx', providers=['CPUExecutionProvider'])",
+                "inputs = json.loads(sess.get_modelmeta().custom_metadata_map['automl.inputs'])",
+                f"row = {example_row(experiment)!r}",
+                "feeds = {i['input']: np.array([[row[i['column']]]], dtype=np.float32 if i['type'] == 'float' "
+                "else object) for i in inputs}",
+                "print(sess.run(None, feeds))  # " + ("[labels, class probabilities]" if classes else "[predictions]"),
+                "```", "With automl installed, `automl.deploy.load_model('model.onnx').predict(table)` casts a "
+                "table for you.", ""]
     for fmt, why in skipped.items():
         out += [f"Not included: {fmt}. {why}", ""]
     return "\n".join(out)
+
+
+def example_row(experiment: Experiment) -> dict[str, Any]:
+    """One made-up row of the model's columns (the smallest training value, the most frequent category):
+    a runnable example that shares no real row of the data."""
+    row: dict[str, Any] = {}
+    for col in experiment.schema.columns:
+        if not col.usable:
+            continue
+        if col.kind == NUMERIC:
+            row[col.name] = float(col.minimum) if col.minimum is not None else 0.0
+        else:
+            row[col.name] = str(col.categories[0]) if col.categories else MISSING_STRING
+    return row

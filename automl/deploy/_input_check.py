@@ -49,8 +49,9 @@ def check_rows(frame: pd.DataFrame, schema: Schema) -> CheckedInput:
     if extra:
         shown = ", ".join(extra[:10]) + (" …" if len(extra) > 10 else "")
         warnings.append(f"Ignored {len(extra)} column(s) the model does not use: {shown}.")
-    frame = frame.reset_index(drop=True)
-    out: dict[str, pd.Series] = {}
+    if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
+        frame = frame.reset_index(drop=True)
+    out: dict[str, pd.Series | np.ndarray] = {}
     errors = pd.Series("", index=frame.index, dtype=object)
     for name in features:
         info, raw = schema[name], frame[name]
@@ -71,7 +72,7 @@ def check_rows(frame: pd.DataFrame, schema: Schema) -> CheckedInput:
     return CheckedInput(pd.DataFrame(out, index=frame.index), warnings, errors)
 
 
-def _unseen(values: pd.Series, known: set[str]) -> tuple[int, list[str]]:
+def _unseen(values: pd.Series | np.ndarray, known: set[str]) -> tuple[int, list[str]]:
     """How many values are not among ``known`` categories, and a few of them."""
     if len(values) <= SMALL:
         counts = Counter(v for v in values.tolist() if isinstance(v, str))
@@ -81,11 +82,9 @@ def _unseen(values: pd.Series, known: set[str]) -> tuple[int, list[str]]:
     return int(sum(bad.values())), list(bad)[:EXAMPLES]
 
 
-def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if pd.api.types.is_bool_dtype(raw):
-        raw = raw.astype(float)
-    if pd.api.types.is_numeric_dtype(raw):
-        return raw.astype("float64"), pd.Series(False, index=raw.index)
+def _numbers(raw: pd.Series) -> tuple[pd.Series | np.ndarray, pd.Series | np.ndarray]:
+    if raw.dtype.kind in "biuf":  # already numbers (bool as 0/1): plain arrays, no per-column Series to build
+        return raw.to_numpy(dtype="float64", na_value=np.nan, copy=True), np.zeros(len(raw), dtype=bool)
     text = raw.astype(object).where(raw.notna(), None)
     cleaned = text.map(lambda v: v.strip() if isinstance(v, str) else v)
     cleaned = cleaned.where(cleaned != "", None)
@@ -101,11 +100,13 @@ def _dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values, values.isna() & present
 
 
-def _categories(raw: pd.Series) -> pd.Series:
+def _categories(raw: pd.Series) -> pd.Series | np.ndarray:
     """The model's own rule (2, 2.0 and '2' are one category); blank text counts as missing here."""
     if len(raw) <= SMALL:  # a form or API request: plain Python beats pandas' per-call overhead
         mapped = [canonical_category(v) for v in raw.tolist()]
-        return pd.Series([np.nan if v is None or v == "" else v for v in mapped], index=raw.index, dtype=object)
+        out = np.empty(len(mapped), dtype=object)
+        out[:] = [np.nan if v is None or v == "" else v for v in mapped]
+        return out
     values = canonical_categories(raw)
     return values.where(values != "", np.nan)
 

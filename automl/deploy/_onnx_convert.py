@@ -8,7 +8,9 @@ converters disagree with scikit-learn on exactly the rows we care about:
 * ``OrdinalEncoder`` on categories with missing values (sklearn maps NaN to
   NaN, unknown to -1);
 * tree ensembles - the forests' ``missing_go_to_left`` is ignored, and
-  HistGradientBoosting's flags are written as booleans the ONNX helper rejects.
+  HistGradientBoosting's flags are written as booleans the ONNX helper rejects;
+* ``TransformedTargetRegressor`` (our MLP regressor scales its target) has no
+  converter: its regressor is converted and the output scaled back in the graph.
 
 Rather than overwrite skl2onnx's global registry, the copy of the pipeline
 being converted has those objects re-classed to private subclasses that carry
@@ -21,10 +23,10 @@ import copy
 from typing import Any
 
 import numpy as np
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OrdinalEncoder
+from sklearn.preprocessing import OrdinalEncoder, StandardScaler
 
 MISSING_STRING = ""  # how a missing category is fed to the ONNX graph
 OPSET = {"": 17, "ai.onnx.ml": 3}
@@ -38,10 +40,33 @@ def convert_pipeline(pipeline: Pipeline, numeric: list[str], strings: list[str],
 
     _register()
     rest = _onnx_ready(Pipeline(copy.deepcopy(pipeline.steps[1:])))
+    scaled = rest.steps[-1][1]
+    if isinstance(scaled, TransformedTargetRegressor):  # converted as its regressor, then scaled back below
+        rest.steps[-1] = (rest.steps[-1][0], scaled.regressor_)
     inputs = [(c, FloatTensorType([None, 1])) for c in numeric] + [(c, StringTensorType([None, 1])) for c in strings]
     estimator = rest.steps[-1][1]
     options = {id(estimator): {"zipmap": False}} if hasattr(estimator, "classes_") else None
-    return convert_sklearn(rest, name=name, initial_types=inputs, options=options, target_opset=OPSET)
+    proto = convert_sklearn(rest, name=name, initial_types=inputs, options=options, target_opset=OPSET)
+    if isinstance(scaled, TransformedTargetRegressor):
+        _unscale_output(proto, scaled.transformer_)
+    return proto
+
+
+def _unscale_output(proto, scaler: Any) -> None:
+    """``inverse_transform`` of the target scaler on the regression output (MLP regressors scale their target)."""
+    from onnx import helper, numpy_helper
+
+    if not isinstance(scaler, StandardScaler):
+        raise TypeError(f"a target transformed by {type(scaler).__name__} (only StandardScaler converts)")
+    graph, out = proto.graph, proto.graph.output[0].name
+    for node in graph.node:
+        node.output[:] = [f"{out}_scaled" if o == out else o for o in node.output]
+    scale = scaler.scale_ if scaler.scale_ is not None else np.ones(1)
+    mean = scaler.mean_ if scaler.mean_ is not None else np.zeros(1)
+    graph.initializer.extend([numpy_helper.from_array(np.asarray(scale, dtype=np.float32), "target_scale"),
+                              numpy_helper.from_array(np.asarray(mean, dtype=np.float32), "target_mean")])
+    graph.node.extend([helper.make_node("Mul", [f"{out}_scaled", "target_scale"], [f"{out}_unscaled"]),
+                       helper.make_node("Add", [f"{out}_unscaled", "target_mean"], [out])])
 
 
 # -- the copy we convert ---------------------------------------------------------------------------------------------

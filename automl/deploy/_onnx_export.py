@@ -1,11 +1,13 @@
-"""ONNX export of an experiment's model, checked against the model itself before it is kept.
+"""ONNX export of an experiment's model (single pipeline or ensemble), checked against the model before it is kept.
 
 ONNX inputs are typed per column (float32 for numbers, string for categories
 and booleans), one input per original column, so any ONNX runtime can call
 the file without our code. A conversion is only kept if onnxruntime agrees
-with the joblib model on the held-out rows; otherwise :func:`onnx_support`
+with the joblib model on the held-out rows (labels equal as the model returns
+them, probabilities within :data:`PROBA_TOL`); otherwise :func:`onnx_support`
 says why and no file is written. The experiment's schema, task and classes
-travel in the file's metadata so :func:`onnx_predict` can cast raw rows.
+travel in the file's metadata so :func:`onnx_predict` can cast raw rows and
+give back labels of the model's own type.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ import numpy as np
 import pandas as pd
 
 from automl.data import DATETIME, Schema, canonical_categories, require_columns
-from automl.deploy._onnx_convert import MISSING_STRING, convert_pipeline
+from automl.deploy._onnx_convert import MISSING_STRING
+from automl.deploy._onnx_graph import class_list, labels_as_model, model_to_onnx
 from automl.errors import AutoMLError
 from automl.experiment import Experiment, atomic_write_bytes, model_fingerprint  # _export imports it from here too
 
 ONNX_FILE = "export/model.onnx"
 STATUS_FILE = "export/onnx.json"
-PROBA_TOL = 1e-4
+PROBA_TOL = 1e-5  # float32 graphs measured within 1e-6 of the model (probabilities; regression relative)
+FORMAT = 2  # files of format 1 gave booleans' labels as 0/1: they are written again, not reused
 
 
 def onnx_support(experiment: Experiment) -> tuple[bool, str]:
@@ -36,22 +40,34 @@ def onnx_support(experiment: Experiment) -> tuple[bool, str]:
     if not experiment.has_model:
         return False, "the experiment has no model yet"
     record = experiment.record
-    if record.model is not None and record.model.is_ensemble:
-        return False, ("the model is an ensemble of several pipelines; ONNX export covers single pipelines "
-                       "(train again with ensembling off to get an ONNX file)")
     dates = [c.name for c in experiment.schema.columns if c.kind == DATETIME]
     if dates:
         return False, f"date column(s) {', '.join(dates)}: ONNX has no date parsing, so they can't be inputs"
-    algo = (record.model.algorithm if record.model else None) or (record.best.algorithm if record.best else None)
-    if algo in ALGORITHMS and not ALGORITHMS[algo].converts(experiment.task):  # the registry says which, and why
-        return False, f"{ALGORITHMS[algo].label}: {ALGORITHMS[algo].onnx_reason}"
-    model = base_model(experiment.load_model())
-    if _has_multiclass_target_encoder(model):
+    for algo in _algorithms(record):
+        if algo in ALGORITHMS and not ALGORITHMS[algo].converts(experiment.task):  # the registry says why
+            return False, f"{ALGORITHMS[algo].label}: {ALGORITHMS[algo].onnx_reason}"
+    if any(_has_multiclass_target_encoder(p) for p in _pipelines(base_model(experiment.load_model()))):
         return False, "a target-encoded column in a multiclass model (skl2onnx converts binary/regression only)"
     status = experiment.read_json(STATUS_FILE, {}) or {}
-    if status.get("fingerprint") == model_fingerprint(experiment) and status.get("error"):
+    if status.get("fingerprint") == model_fingerprint(experiment) and status.get("format") == FORMAT \
+            and status.get("error"):
         return False, status["error"]
     return True, ""
+
+
+def _algorithms(record) -> list[str]:
+    """The algorithms in the model: every ensemble member's, or the single model's."""
+    model = record.model
+    if model is not None and model.is_ensemble and model.ensemble is not None:
+        return [m.algorithm for m in model.ensemble.members if m.algorithm]
+    algo = (model.algorithm if model else None) or (record.best.algorithm if record.best else None)
+    return [algo] if algo else []
+
+
+def _pipelines(model: Any) -> list:
+    from automl.final import WeightedEnsemble
+
+    return list(model.estimators_) if isinstance(model, WeightedEnsemble) else [model]
 
 
 def export_onnx(experiment: Experiment) -> Path:
@@ -63,7 +79,8 @@ def export_onnx(experiment: Experiment) -> Path:
                           "Use the joblib or skops file, which predict on raw rows too.")
     path, fingerprint = experiment.file(ONNX_FILE), model_fingerprint(experiment)
     status = experiment.read_json(STATUS_FILE, {}) or {}
-    if path.exists() and status.get("fingerprint") == fingerprint and not status.get("error"):
+    if path.exists() and status.get("fingerprint") == fingerprint and not status.get("error") \
+            and status.get("format") == FORMAT:
         return path
     try:
         proto = _convert(experiment)
@@ -71,12 +88,14 @@ def export_onnx(experiment: Experiment) -> Path:
     except Exception as err:  # a converter without support for something in this pipeline
         _record(experiment, fingerprint, error=f"the ONNX converter failed ({type(err).__name__}: {str(err)[:200]})")
         path.unlink(missing_ok=True)
-        raise AutoMLError(f"This model can't be exported to ONNX: the converter failed ({type(err).__name__}).",
-                          "Use the joblib or skops file, which predict on raw rows too.") from err
+        raise AutoMLError(f"This model can't be exported to ONNX: the converter failed ({type(err).__name__}: "
+                          f"{str(err)[:100]}).", "Use the joblib or skops file, which predict on raw rows too.") \
+            from err
     parity = _parity(session, experiment)  # no held-out rows: an AutoMLError saying so, and no file
     if parity["rows_within"] < 0.99:
         why = (f"ONNX predictions differ from the model's on {1 - parity['rows_within']:.1%} of the held-out "
-               f"rows (largest difference {parity['max_diff']:.3g})")
+               f"rows (largest difference {parity['max_diff']:.3g}"
+               + (f"; labels differ on {parity['labels_differ']:.1%})" if parity.get("labels_differ") else ")"))
         _record(experiment, fingerprint, error=why, parity=parity)
         path.unlink(missing_ok=True)
         raise AutoMLError(f"This model can't be exported to ONNX: {why}.",
@@ -87,68 +106,49 @@ def export_onnx(experiment: Experiment) -> Path:
 
 
 def _record(experiment: Experiment, fingerprint: str, error: str | None = None, parity: dict | None = None) -> None:
-    experiment.write_json(STATUS_FILE, {"fingerprint": fingerprint, "error": error, "parity": parity})
+    experiment.write_json(STATUS_FILE, {"fingerprint": fingerprint, "format": FORMAT, "error": error,
+                                        "parity": parity})
 
 
 def _convert(experiment: Experiment):
-    """The ONNX graph with our metadata; a decision threshold, if any, is applied inside the graph."""
+    """The ONNX graph with our metadata; an ensemble's blend and a decision threshold are inside the graph."""
     import onnx
 
-    from automl.evaluation import ThresholdClassifier
-
-    model, record = experiment.load_model(), experiment.record
-    pipeline = model.estimator_ if isinstance(model, ThresholdClassifier) else model
-    proto = pipeline_to_onnx(pipeline, experiment.schema, experiment.task, list(experiment.classes),
-                             name=f"automl-{experiment.id}")
-    if isinstance(model, ThresholdClassifier):
-        _threshold_in_graph(proto, list(model.classes_), model.positive, float(model.threshold))
+    record = experiment.record
+    proto = model_to_onnx(experiment.load_model(), experiment.task, name=f"automl-{experiment.id}")
+    _set_metadata(proto, experiment.schema, experiment.task, experiment.load_model())
     info = {"automl.experiment": experiment.id, "automl.target": experiment.target,
             "automl.threshold": json.dumps(record.threshold)}
     onnx.helper.set_model_props(proto, {**{p.key: p.value for p in proto.metadata_props}, **info})
     return proto
 
 
-def pipeline_to_onnx(pipeline, schema: Schema, task: str, classes: list, name: str = "automl"):
-    """The ONNX graph of a fitted raw-rows pipeline, with the metadata :class:`OnnxModel` reads.
+def pipeline_to_onnx(pipeline, schema: Schema, task: str, classes: list | None = None, name: str = "automl"):
+    """The ONNX graph of a fitted raw-rows model (pipeline, ensemble, thresholded), with the metadata
+    :class:`OnnxModel` reads. The classes are the model's own (``classes`` is kept for old callers).
 
     No parity check here: :func:`export_onnx` compares it with the model before keeping a file.
     """
-    import onnx
-
-    coercer = pipeline.steps[0][1]
-    numeric, strings = list(coercer.numeric or []), list(coercer.categorical or [])
-    proto = convert_pipeline(pipeline, numeric, strings, name=name)
-    names = [i.name for i in proto.graph.input]  # skl2onnx renames e.g. '1stFlrSF' to '_1stFlrSF'
-    inputs = [{"column": c, "input": n, "type": "float" if c in numeric else "string"}
-              for c, n in zip(numeric + strings, names)]
-    onnx.helper.set_model_props(proto, {"automl.task": task, "automl.classes": json.dumps(classes, default=str),
-                                        "automl.inputs": json.dumps(inputs),
-                                        "automl.schema": json.dumps(schema.to_dict(), default=str)})
+    proto = model_to_onnx(pipeline, task, name=name)
+    _set_metadata(proto, schema, task, pipeline)
     return proto
 
 
-def _threshold_in_graph(proto, classes: list, positive: Any, threshold: float) -> None:
-    """Replace the argmax ``label`` output by 'positive if P(positive) >= threshold'."""
-    from onnx import TensorProto, helper, numpy_helper
+def _set_metadata(proto, schema: Schema, task: str, model: Any) -> None:
+    import onnx
 
-    graph = proto.graph
-    label, proba = graph.output[0].name, graph.output[1].name
-    for node in graph.node:
-        node.output[:] = [f"{label}_argmax" if o == label else o for o in node.output]
-    pos, neg = classes.index(positive), 1 - classes.index(positive)
-    strings = graph.output[0].type.tensor_type.elem_type == TensorProto.STRING
-    labels = np.array([str(classes[pos]), str(classes[neg])], dtype=object) if strings else \
-        np.array([int(classes[pos]), int(classes[neg])], dtype=np.int64)
-    graph.initializer.extend([
-        numpy_helper.from_array(np.array([pos], dtype=np.int64), "thr_index"),
-        numpy_helper.from_array(np.array(threshold, dtype=np.float32), "thr_value"),
-        numpy_helper.from_array(labels[:1], "thr_pos"), numpy_helper.from_array(labels[1:], "thr_neg"),
-        numpy_helper.from_array(np.array([-1], dtype=np.int64), "thr_shape")])
-    graph.node.extend([
-        helper.make_node("Gather", [proba, "thr_index"], ["thr_p"], axis=1),
-        helper.make_node("GreaterOrEqual", ["thr_p", "thr_value"], ["thr_cond"]),
-        helper.make_node("Where", ["thr_cond", "thr_pos", "thr_neg"], ["thr_label"]),
-        helper.make_node("Reshape", ["thr_label", "thr_shape"], [label])])
+    from automl.evaluation import base_model
+
+    first = _pipelines(base_model(model))[0]
+    coercer = first.steps[0][1]
+    numeric, strings = list(coercer.numeric or []), list(coercer.categorical or [])
+    names = [i.name for i in proto.graph.input]  # skl2onnx renames e.g. '1stFlrSF' to '_1stFlrSF'
+    inputs = [{"column": c, "input": n, "type": "float" if c in numeric else "string"}
+              for c, n in zip(numeric + strings, names)]
+    classes = [] if task == "regression" else class_list(model)
+    onnx.helper.set_model_props(proto, {"automl.task": task, "automl.classes": json.dumps(classes, default=str),
+                                        "automl.inputs": json.dumps(inputs), "automl.format": str(FORMAT),
+                                        "automl.schema": json.dumps(schema.to_dict(), default=str)})
 
 
 def _has_multiclass_target_encoder(model: Any) -> bool:
@@ -163,21 +163,29 @@ def _has_multiclass_target_encoder(model: Any) -> bool:
 
 
 def _parity(session_info: tuple, experiment: Experiment) -> dict[str, float]:
-    """Share of held-out rows where ONNX agrees with the joblib model (labels, and probabilities within 1e-4)."""
-    model = experiment.load_model()
+    """Share of held-out rows where ONNX agrees with the joblib model (labels, and probabilities within tolerance)."""
     hold = experiment.holdout()
     X = hold[[c for c in experiment.schema.features if c in hold.columns]].head(2000)
-    labels, proba = _run(*session_info, X)
-    if experiment.task == "regression":
+    return parity(experiment.load_model(), *session_info, X)
+
+
+def parity(model: Any, session, info: dict, X: pd.DataFrame) -> dict[str, float]:
+    """How far an ONNX session is from ``model`` on rows ``X``: regression values within PROBA_TOL relative to
+    their mean size; labels equal in value and type (True is not 1) and probabilities within PROBA_TOL."""
+    labels, proba = _run(session, info, X)
+    out: dict[str, float] = {}
+    if info["task"] == "regression":
         ref = np.asarray(model.predict(X), dtype=float)
-        tol = PROBA_TOL * max(1.0, float(np.mean(np.abs(ref))))
+        tol = PROBA_TOL * max(1.0, float(np.mean(np.abs(ref)))) if len(ref) else PROBA_TOL
         diff = np.abs(np.asarray(labels, dtype=float) - ref)
-        ok = diff <= tol
+        ok, out["tolerance"] = diff <= tol, tol
     else:
         ref = model.predict_proba(X)
         diff = np.abs(proba - ref).max(axis=1)
-        ok = (diff <= PROBA_TOL) & (np.asarray([str(v) for v in labels]) == model.predict(X).astype(str))
-    return {"rows": int(len(X)), "rows_within": float(ok.mean()) if len(ok) else 1.0,
+        same = [a == b and type(a) is type(b) for a, b in zip(labels.tolist(), np.asarray(model.predict(X)).tolist())]
+        ok = (diff <= PROBA_TOL) & np.asarray(same, dtype=bool)
+        out["labels_differ"] = float(1 - np.mean(same)) if same else 0.0
+    return {**out, "rows": int(len(X)), "rows_within": float(ok.mean()) if len(ok) else 1.0,
             "max_diff": float(diff.max()) if len(diff) else 0.0}
 
 
@@ -244,7 +252,5 @@ def _run(session, info: dict, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarr
     outputs = session.run(None, feeds)
     if info["task"] == "regression":
         return np.asarray(outputs[0], dtype=float).ravel(), None
-    by_text = {str(c): c for c in info["classes"]}
-    labels = np.asarray([by_text.get(str(v), v) for v in np.asarray(outputs[0]).ravel()], dtype=object)
-    return labels, np.asarray(outputs[1], dtype=float)
+    return labels_as_model(outputs[0], info["classes"]), np.asarray(outputs[1], dtype=float)
 

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from automl.deploy._model_card import model_card
+from automl.evaluation import Evaluation, evaluate_experiment, format_interval, format_metric
 from automl.experiment import TRAIN, Experiment, ExperimentMeta, model_summary, shipped_rows_text
 
 MAX_LEADERBOARD_ROWS = 15
@@ -104,16 +105,21 @@ def _table(frame: pd.DataFrame) -> str:
 
 def _summary(experiment: Experiment, card: dict | None) -> str:
     record = experiment.record
-    label, metric, value = model_summary(record).label, record.metric, record.headline_score
-    interval = ((card or {}).get("performance") or {}).get("interval")
-    kpi = "n/a" if value is None else f"{value:.4f}"
-    ci = f" <span class='muted'>(95% CI {interval[0]:.4f} – {interval[1]:.4f})</span>" if interval else ""
+    label, held = model_summary(record).label, _held_out(experiment)
+    metric = held.headline if held else record.metric
+    value = held.metrics.get(held.headline) if held else record.headline_score
+    ci = f" <span class='muted'>(95% CI {format_interval(held.interval)})</span>" if held and held.interval else ""
     rows = record.rows
     return (f"<p>Predicts <b>{html.escape(str(record.target))}</b> ({html.escape(str(record.task))}) "
             f"with <b>{html.escape(str(label))}</b>; status {html.escape(str(record.status))}.</p>"
-            f"<p>Held-out {html.escape(str(metric))}: <span class='kpi'>{kpi}</span>{ci}</p>"
+            f"<p>Held-out {html.escape(str(metric))}: <span class='kpi'>{format_metric(value)}</span>{ci}</p>"
             f"<p class='muted'>{_or_unknown(rows.train)} training rows, {_or_unknown(rows.holdout)} held-out rows "
             f"never seen by the search. {html.escape(shipped_rows_text(record) or '')}</p>")
+
+
+def _held_out(experiment: Experiment) -> Evaluation | None:
+    """The stored held-out figures (what Results, Compare and the model card show); None if the rows are gone."""
+    return _safe(lambda: evaluate_experiment(experiment), None)
 
 
 def _or_unknown(value: Any) -> Any:
@@ -171,9 +177,16 @@ def _leaderboard(record: ExperimentMeta, fig: _Figures) -> str:
 
 
 def _evaluation(experiment: Experiment, card: dict | None, fig: _Figures) -> str:
-    holdout = experiment.record.holdout
-    out = _table(pd.DataFrame([{"metric": k, "value": v} for k, v in holdout.items()])) if holdout else \
-        _note("No held-out metrics stored.")
+    held = _held_out(experiment)
+    if held is not None:
+        out = _table(pd.DataFrame([{"metric": held.label(k), "value": format_metric(v),
+                                    "95% interval": format_interval(held.interval) if k == held.headline else ""}
+                                   for k, v in held.metrics.items()]))
+    elif experiment.record.holdout:  # the held-out rows are gone: the copy kept in experiment.json
+        out = _table(pd.DataFrame([{"metric": k, "value": format_metric(v)}
+                                   for k, v in experiment.record.holdout.items()]))
+    else:
+        out = _note("No held-out metrics stored.")
     try:  # hook: the evaluation figures (automl/plots/evaluation.py)
         from automl.plots.evaluation import evaluation_figures
 
@@ -193,19 +206,20 @@ def _shap(experiment: Experiment, fig: _Figures, compute: bool) -> str:
     explanation = _explanation(experiment, compute)
     if explanation is None:
         return _note("No SHAP values computed yet: open the Explain page, or build the report with SHAP on.")
-    return (f"<p class='muted'>{explanation.n_rows_used} of {explanation.n_rows_total} training rows explained "
+    return (f"<p class='muted'>{explanation.n_rows_used:,} of {explanation.n_rows_total:,} training rows explained "
             f"({html.escape(explanation.explainer)}, output: {html.escape(explanation.output)}).</p>"
             f"<div class='grid'><div>{fig(importance_figure(explanation))}</div>"
             f"<div>{fig(beeswarm_figure(explanation))}</div></div>")
 
 
 def _explanation(experiment: Experiment, compute: bool):
-    """The saved SHAP explanation, computed on a small sample first if asked and there is none."""
+    """The Explain page's SHAP values of the current model: read from the experiment folder, or (if asked)
+    computed with the page's settings and stored there, so the page then reads them too."""
     from automl.explain import explain_experiment, load_explanation
 
     explanation = load_explanation(experiment)
     if explanation is None and compute:
-        explanation = explain_experiment(experiment, max_rows=500, time_budget=20.0)
+        explanation = explain_experiment(experiment)
     return explanation
 
 

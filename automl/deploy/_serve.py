@@ -1,28 +1,40 @@
 """A REST service for one experiment's model: ``POST /predict``, ``GET /health``, ``GET /schema``.
 
-The request model is generated from the experiment's schema, so the OpenAPI
-document (``/openapi.json``, ``/docs``) lists every column with its type and
-allowed values, and FastAPI answers a bad payload with 422 naming the field
-(a missing column, text in a number field). Every prediction goes to the
-experiment's prediction log with source ``api``. Run with uvicorn.
+``/predict`` takes a JSON list of records, ``{"records": [...]}`` or one record
+(see :mod:`._serve_body`); the OpenAPI document (``/openapi.json``, ``/docs``)
+lists every column with its type and allowed values. A bearer token and the
+body-size limit are checked by :mod:`._serve_guard`. Every prediction goes to
+the experiment's prediction log with source ``api``. Run with uvicorn.
+
+Latency: the model is loaded once, here; requests of up to
+:data:`SMALL_REQUEST` rows use a single-threaded copy (two requests on two
+cores beat one request fighting for both) whose preprocessing is tabulated
+(:mod:`._serve_fast`), and run on the event loop (no thread hand-off); bigger
+ones run in a worker thread with the model's own threads.
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, Field
 
-from automl.data import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, ColumnInfo, Schema, proba_column
-from automl.deploy import _prediction_log as prediction_log
+from automl.data import NUMERIC, ColumnInfo, proba_column
 from automl.deploy._predict import cached_model, predict_frame, single_threaded
+from automl.deploy._prediction_log import LogWriter
+from automl.deploy._serve_body import BodyError, BodyReader
+from automl.deploy._serve_fast import fast_model
+from automl.deploy._serve_guard import Guard
 from automl.errors import AutoMLError
 from automl.experiment import LEGACY_MODEL, Experiment
 
-MAX_RECORDS = 200_000
+MAX_ROWS = 100_000  # per request (--max-rows)
+MAX_BODY_MB = 20.0  # per request (--max-body-mb); 100,000 titanic rows are ~15 MB of JSON
 SMALL_REQUEST = 1_000  # rows; up to this many, predict single-threaded
+INLINE_BYTES = 64_000  # bodies up to this size are predicted on the event loop; bigger ones in a thread
 
 
 class PredictResponse(BaseModel):
@@ -35,46 +47,20 @@ class PredictResponse(BaseModel):
     experiment: str
 
 
-def record_model(schema: Schema) -> type[BaseModel]:
-    """The pydantic model of one row: every feature column required (null = missing value)."""
-    fields: dict[str, Any] = {}
-    for i, col in enumerate(c for c in schema.columns if c.usable):
-        fields[f"f{i}"] = (_python_type(col), Field(..., alias=col.name, description=_describe(col),
-                                                    json_schema_extra=_extra(col)))
-    config = ConfigDict(extra="ignore", populate_by_name=True)
-    return create_model("Record", __config__=config, **fields)
+class ErrorAnswer(BaseModel):
+    """What a refused request gets back."""
+
+    error: str
+    accepted: list[str] | None = Field(None, description="the body forms /predict accepts")
+    detail: list[dict[str, Any]] | None = Field(None, description="one entry per problem: loc, msg, type")
 
 
-def _python_type(col: ColumnInfo) -> Any:
-    if col.kind == NUMERIC:
-        return float | None  # lax mode: "3.5" is read as 3.5, "abc" is a 422
-    if col.kind == DATETIME:
-        return str | None
-    return str | int | float | bool | None  # a category may arrive as 2, "2" or true
-
-
-def _describe(col: ColumnInfo) -> str:
-    if col.kind == NUMERIC and col.minimum is not None:
-        return f"number; training range {col.minimum:g} to {col.maximum:g}; null if unknown"
-    if col.kind in (CATEGORICAL, BOOLEAN) and col.categories:
-        shown = ", ".join(col.categories[:20]) + (" …" if len(col.categories) > 20 else "")
-        return f"{col.kind}; one of: {shown}; null if unknown (unseen values are accepted as 'unknown')"
-    if col.kind == DATETIME:
-        return "date or date-time text, e.g. 2024-05-31; null if unknown"
-    return col.kind
-
-
-def _extra(col: ColumnInfo) -> dict[str, Any]:
-    if col.kind in (CATEGORICAL, BOOLEAN) and col.categories:
-        return {"examples": col.categories[:5]}
-    if col.kind == NUMERIC and col.minimum is not None:
-        return {"examples": [col.minimum, col.maximum]}
-    return {}
-
-
-def create_app(experiment: Experiment):
-    """The FastAPI app serving ``experiment`` (its model is loaded once, here)."""
-    from fastapi import FastAPI
+def create_app(experiment: Experiment, token: str | None = None, max_rows: int = MAX_ROWS,
+               max_body_mb: float = MAX_BODY_MB):
+    """The FastAPI app serving ``experiment`` (its model is loaded once, here), wrapped in the :class:`Guard`."""
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+    from starlette.concurrency import run_in_threadpool
 
     record = experiment.record
     if not experiment.has_model and experiment.file(LEGACY_MODEL).exists():
@@ -84,12 +70,19 @@ def create_app(experiment: Experiment):
                           "Wait for the search to finish, or serve a completed experiment.")
     schema, task, classes = experiment.schema, experiment.task, list(experiment.classes)
     model = cached_model(experiment)
-    small_model = single_threaded(model)  # same predictions; no thread start-up per single-row request
-    Record = record_model(schema)
-    fields = [f"f{i}" for i in range(len(schema.features))]
-    Request = create_model("PredictRequest", records=(list[Record], Field(..., min_length=1, max_length=MAX_RECORDS)))
-    app = FastAPI(title=f"AutoML model {record.name or experiment.id}", version=experiment.id,
-                  description=f"Predicts '{record.target}' ({task}) from {len(schema.features)} columns.")
+    small_model = fast_model(single_threaded(model))  # same predictions, see the module's docstring
+    reader = BodyReader(schema, max_rows)
+    names = [proba_column(c) for c in classes]
+    log = LogWriter(experiment)
+
+    @asynccontextmanager
+    async def lifespan(_app: Any):
+        yield
+        log.close()
+
+    app = FastAPI(title=f"AutoML model {record.name or experiment.id}", version=experiment.id, lifespan=lifespan,
+                  description=f"Predicts '{record.target}' ({task}) from {len(schema.features)} columns. "
+                  "POST /predict takes a JSON list of records, {\"records\": [...]} or one record.")
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -99,27 +92,50 @@ def create_app(experiment: Experiment):
     @app.get("/schema")
     def get_schema() -> dict[str, Any]:
         return {"experiment": experiment.id, "task": task, "target": record.target, "classes": classes,
-                "features": schema.features, "columns": [_column(c) for c in schema.columns if c.usable]}
+                "features": schema.features, "columns": [_column(c) for c in schema.columns if c.usable],
+                "max_rows": max_rows, "max_body_mb": max_body_mb}
 
-    def predict(request) -> PredictResponse:
+    def answer(body: bytes) -> dict[str, Any]:
+        rows = reader.read(body)
         # Fields are f0..fN (column names need not be identifiers); __dict__ is much faster than model_dump.
-        frame = pd.DataFrame.from_records([r.__dict__ for r in request.records], columns=list(fields))
+        frame = pd.DataFrame.from_records([r.__dict__ for r in rows], columns=[f"f{i}" for i in
+                                                                              range(len(schema.features))])
         frame.columns = schema.features
-        chosen = small_model if len(frame) <= SMALL_REQUEST else model
-        result = predict_frame(chosen, frame, schema, task, classes)
-        prediction_log.append(experiment, result.inputs, result.outputs, "api")
-        out = result.frame
+        result = predict_frame(small_model if len(frame) <= SMALL_REQUEST else model, frame, schema, task, classes)
+        log.append(result.inputs, result.outputs, "api")
+        out = result.outputs
         proba = None
         if classes:
-            names = [proba_column(c) for c in classes]
             proba = [dict(zip(map(str, classes), row)) for row in out[names].to_numpy(dtype=float).tolist()]
-        return PredictResponse(predictions=[_plain(v) for v in out["prediction"].tolist()], probabilities=proba,
-                               errors=out["errors"].tolist(), warnings=result.warnings, experiment=experiment.id)
+        return {"predictions": [_plain(v) for v in out["prediction"].tolist()], "probabilities": proba,
+                "errors": out["errors"].tolist(), "warnings": result.warnings, "experiment": experiment.id}
 
-    # The request class is built at run time, so its annotation is set here rather than written as text.
-    predict.__annotations__ = {"request": Request, "return": PredictResponse}
-    app.post("/predict", response_model=PredictResponse)(predict)
-    return app
+    refused = {code: {"model": ErrorAnswer} for code in (400, 401, 413, 422)}
+    body_doc = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        k: v for k, v in reader.openapi.items() if k != "$defs"}}}}}
+
+    async def predict(request: Request) -> Any:
+        """Predict the rows of the body: a JSON list of records, {"records": [...]} or one record."""
+        body = await request.body()  # the Guard stops it at the size limit while it streams
+        try:
+            content = answer(body) if len(body) <= INLINE_BYTES else await run_in_threadpool(answer, body)
+        except BodyError as err:
+            return JSONResponse(err.answer, status_code=err.status)
+        return JSONResponse(content)
+
+    predict.__annotations__ = {"request": Request, "return": Any}  # fastapi is imported here, not as text
+    app.post("/predict", response_model=PredictResponse, responses=refused, openapi_extra=body_doc)(predict)
+    base_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = base_openapi()
+            doc.setdefault("components", {}).setdefault("schemas", {}).update(reader.openapi.get("$defs", {}))
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi
+    return Guard(app, token, int(max_body_mb * 1_000_000))
 
 
 def _column(col: ColumnInfo) -> dict[str, Any]:
@@ -136,8 +152,10 @@ def _plain(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def serve(experiment: Experiment, host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(experiment: Experiment, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
+          max_rows: int = MAX_ROWS, max_body_mb: float = MAX_BODY_MB) -> None:
     """Run the service until interrupted."""
     import uvicorn
 
-    uvicorn.run(create_app(experiment), host=host, port=port, log_level="warning", access_log=False)
+    app = create_app(experiment, token=token, max_rows=max_rows, max_body_mb=max_body_mb)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -118,10 +118,12 @@ def regression_table(y_true, y_pred) -> pd.DataFrame:
 
 
 def evaluation_data(y_true, y_pred, proba, classes, task: str, positive: Any = None, metric: str | None = None,
-                    threshold: float | None = None, seed: int = 0) -> EvaluationData:
-    """Metrics and the data of every plot that applies to ``task``."""
-    result = evaluate(y_true, y_pred, proba, classes, task, positive, metric, seed=seed)
-    result.threshold = threshold
+                    threshold: float | None = None, seed: int = 0, result: Evaluation | None = None) -> EvaluationData:
+    """Metrics and the data of every plot that applies to ``task``; ``result``: metrics already computed
+    on these rows (an experiment's stored ones), so they are not scored a second time."""
+    if result is None:
+        result = evaluate(y_true, y_pred, proba, classes, task, positive, metric, seed=seed)
+        result.threshold = threshold
     data = EvaluationData(task, result, list(classes or []), result.positive, threshold)
     if task == REGRESSION:
         data.regression = regression_table(y_true, y_pred)

@@ -1,7 +1,8 @@
 """An experiment's held-out rows through evaluation: metrics, the data of the plots, fairness.
 
 Each reads the rows with :func:`automl.evaluation._inputs.holdout_inputs`, so all
-of them see the saved decision threshold the same way.
+of them see the saved decision threshold the same way; the metrics themselves are
+the stored ones (:mod:`automl.evaluation._stored`).
 """
 
 from __future__ import annotations
@@ -12,19 +13,24 @@ from automl.data import proba_class
 from automl.evaluation._curves import EvaluationData, evaluation_data
 from automl.evaluation._fairness import FairnessReport, fairness_report
 from automl.evaluation._inputs import holdout_inputs
-from automl.evaluation._scores import Evaluation, evaluate
+from automl.evaluation._scores import Evaluation
+from automl.evaluation._stored import N_RESAMPLES, SEED, compute_evaluation, stored_evaluation
 
 
-def evaluate_experiment(experiment, n_resamples: int = 1000, seed: int = 0) -> Evaluation:
-    """Held-out metrics of a completed experiment (at its saved decision threshold, if any)."""
-    args = holdout_inputs(experiment)
-    result = evaluate(**args, n_resamples=n_resamples, seed=seed)
-    result.threshold = experiment.record.threshold
-    return result
+def evaluate_experiment(experiment, n_resamples: int | None = None, seed: int | None = None) -> Evaluation:
+    """Held-out metrics of a completed experiment (at its saved decision threshold, if any): the stored
+    figures every view shows. Passing ``n_resamples`` or ``seed`` computes a one-off evaluation instead,
+    which is not stored and no view shows."""
+    if n_resamples is None and seed is None:
+        return stored_evaluation(experiment)
+    return compute_evaluation(experiment, N_RESAMPLES if n_resamples is None else n_resamples,
+                              SEED if seed is None else seed)
 
 
-def experiment_evaluation_data(experiment, seed: int = 0) -> EvaluationData:
-    return evaluation_data(**holdout_inputs(experiment), threshold=experiment.record.threshold, seed=seed)
+def experiment_evaluation_data(experiment) -> EvaluationData:
+    """The data of the evaluation plots, around the stored metrics (not a second scoring of them)."""
+    return evaluation_data(**holdout_inputs(experiment), threshold=experiment.record.threshold,
+                           result=stored_evaluation(experiment))
 
 
 def experiment_fairness(experiment, sensitive: str | list[str], threshold: float = 0.1,

@@ -59,6 +59,15 @@ class Evaluation:
                 "n_rows": self.n_rows, "positive": self.positive, "threshold": self.threshold,
                 "per_class": None if self.per_class is None else self.per_class.to_dict(orient="records")}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Evaluation:
+        """The evaluation :meth:`to_dict` wrote (JSON floats round-trip exactly, so the numbers are the same)."""
+        per_class = data.get("per_class")
+        return cls(data["task"], dict(data["metrics"]), None if per_class is None else pd.DataFrame(per_class),
+                   data["headline"], tuple(data["interval"]) if data.get("interval") else None,
+                   dict(data.get("notes") or {}), int(data.get("n_rows") or 0), data.get("positive"),
+                   data.get("threshold"))
+
 
 def evaluate(y_true, y_pred, proba, classes, task: str, positive: Any = None, metric: str | None = None,
              n_resamples: int = 1000, seed: int = 0) -> Evaluation:

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from automl.errors import AutoMLError
+from automl.evaluation._stored import store_evaluation
 
 __all__ = ["ThresholdClassifier", "apply_threshold", "base_model", "gain_table", "save_threshold", "threshold_table"]
 
@@ -96,8 +97,10 @@ def apply_threshold(model: Any, threshold: float | None, positive: Any) -> Any:
 def save_threshold(experiment: Any, threshold: float | None) -> Any:
     """Rewrite the experiment's model file with ``threshold`` applied and record it in experiment.json.
 
+    The stored held-out figures are scored again at once, so every view changes together.
     Returns the saved model. ``None`` restores the plain argmax rule.
     """
+
     if experiment.task != "binary":
         raise AutoMLError(f"A decision threshold applies to binary experiments; this one is {experiment.task}.",
                           "Use the class probabilities directly, or train a binary experiment.")
@@ -105,6 +108,7 @@ def save_threshold(experiment: Any, threshold: float | None) -> Any:
     model = apply_threshold(experiment.load_model(), threshold, positive)
     experiment.save_model(model)
     experiment.update(threshold=None if threshold is None else float(threshold))
+    store_evaluation(experiment)
     return model
 
 

@@ -191,6 +191,7 @@ class RunConfig(Part):
     holdout: float | None = None
     algorithms: tuple[str, ...] | None = None
     ensemble: bool | None = None
+    onnx_only: bool | None = None
     exclude: tuple[str, ...] = ()
     storage: str | None = None
     source: str | None = None

@@ -1,4 +1,4 @@
-"""The workspace: a folder of experiment folders (create, list, rename, delete).
+"""The workspace: a folder of experiment folders (create, list, locate, rename, delete) and its model registry.
 
 Creation leaves a complete experiment (its experiment.json written) or nothing; listing never shows,
 nor recreates, a folder being deleted or removed by hand.
@@ -17,7 +17,9 @@ import pandas as pd
 
 from automl.errors import AutoMLError, ExperimentNotFound
 from automl.experiment._files import now_iso, storage_error, write_json
+from automl.experiment._locate import locate
 from automl.experiment._meta import SCHEMA_VERSION
+from automl.experiment._registry import Registry
 from automl.experiment._store import META, QUEUED, RUNNING, Experiment
 from automl.experiment._summary import model_summary
 
@@ -75,6 +77,11 @@ class Workspace:
                                      "Check the link or id, or open the Experiments page to pick one.")
         return Experiment(path)
 
+    def locate(self, ref: str | os.PathLike) -> Experiment:
+        """For commands: an id, a folder holding experiment.json (anywhere), or a registry name (its champion).
+        Not found: the message names this workspace by full path and how to point at another."""
+        return locate(self, ref)
+
     def list(self) -> list[Experiment]:
         """Experiments, newest first."""
         if not self.root.exists():
@@ -93,17 +100,22 @@ class Workspace:
     def summaries(self) -> pd.DataFrame:
         """One row per experiment: what the Experiments page and ``automl list`` show."""
         rows = []
+        try:
+            standing = Registry(self).labels()
+        except AutoMLError:  # an unreadable registry.json must not hide the experiments; its commands say why
+            standing = {}
         for exp in self.list():
             record = exp.record
             rows.append({
-                "id": exp.id, "name": record.name, "status": exp.status, "task": record.task,
+                "id": exp.id, "name": record.name, "status": exp.status, "registry": standing.get(exp.id),
+                "task": record.task,
                 "target": record.target, "metric": record.metric,
                 "cv_score": record.best.cv_score if record.best else None, "holdout": record.headline_score,
                 "model": model_summary(record).short if record.model or record.best else None,
                 "trials": record.timing.trials, "created": record.created, "duration_s": record.timing.elapsed_s,
             })
-        return pd.DataFrame(rows, columns=["id", "name", "status", "task", "target", "metric", "cv_score",
-                                           "holdout", "model", "trials", "created", "duration_s"])
+        return pd.DataFrame(rows, columns=["id", "name", "status", "registry", "task", "target", "metric",
+                                           "cv_score", "holdout", "model", "trials", "created", "duration_s"])
 
     def rename(self, exp_id: str, name: str) -> None:
         name = name.strip()
@@ -115,6 +127,11 @@ class Workspace:
         exp = self.get(exp_id)
         if exp.status in (RUNNING, QUEUED):
             raise AutoMLError(f"Experiment {exp_id} is still running.", "Cancel it first, then delete it.")
+        names = Registry(self).championed_by(exp.id)
+        if names:  # serving by name would break: the registry must point elsewhere first
+            listed = ", ".join(f"'{n}'" for n in names)
+            raise AutoMLError(f"Experiment {exp.id} is the champion of {listed}: serving and predicting by that name "
+                              "use it.", f"Promote another experiment to {listed} first, then delete this one.")
         # Rename first so a half-deleted folder is never listed as an experiment.
         trash = exp.path.with_name(f".deleted-{exp.id}")
         try:

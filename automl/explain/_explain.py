@@ -1,10 +1,11 @@
 """Explanations of an experiment's model, in the original columns the user knows.
 
-``explain_experiment`` computes SHAP values on a seeded sample of the training rows
-(at most ``max_rows``, and no more than a time budget allows) and caches them in the
-experiment folder (``explain/shap_<class>.*``) so reopening a page is instant. It also
-writes ``explain/importance.json`` (column -> share of mean |SHAP|), which monitoring reads.
-Beeswarm, dependence and permutation-importance data live in ``automl.explain_views``.
+``explain_experiment`` computes SHAP values on a seeded sample of the training rows (at least
+1,000, at most ``max_rows``, more only while a time budget allows) and caches them in the
+experiment folder (``explain/shap_<class>.*``: parquet rows, npz values, a JSON written last), keyed
+by the model fingerprint, so reopening a page is instant and the HTML report reads the very same
+values. It also writes ``explain/importance.json`` (column -> share of mean |SHAP|), which
+monitoring reads. Beeswarm, dependence and permutation-importance data live in ``_views``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import io
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,19 +26,21 @@ from automl import experiment as ex
 from automl.algorithms import ALGORITHMS
 from automl.data import require_columns
 from automl.errors import AutoMLError
+from automl.evaluation import base_model
 from automl.experiment import Experiment
+from automl.explain._members import build_explainer, member_kind
 from automl.explain._shap_values import (
     LINEAR_BACKGROUND_ROWS,
     REGRESSION,
     ModelExplainer,
     OutputTarget,
-    build_explainer,
     explain_in_chunks,
 )
 
 FOLDER = "explain"
 IMPORTANCE = f"{FOLDER}/importance.json"
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: ensembles member by member, at least 1,000 rows
+DEFAULT_ROWS, DEFAULT_BUDGET_S = 2000, 5.0  # the one setting the page and the report share
 
 
 @dataclass
@@ -98,21 +102,21 @@ class LocalExplanation:
     predicted: Any = None  # what model.predict says (a class label or a value), when computed
 
 
-def explain_experiment(experiment: Experiment, cls: Any = None, max_rows: int = 2000, seed: int = 0,
-                       time_budget: float | None = 30.0) -> Explanation:
+def explain_experiment(experiment: Experiment, cls: Any = None, max_rows: int = DEFAULT_ROWS, seed: int = 0,
+                       time_budget: float | None = DEFAULT_BUDGET_S,
+                       progress: Callable[[float, str], None] | None = None) -> Explanation:
     """SHAP values of a seeded sample of training rows, from the cache when it matches these arguments.
 
     ``cls`` is the class explained (default: the positive class for binary, the most frequent for
-    multiclass). ``time_budget`` (seconds) caps slow model-agnostic explanations: fewer rows are
-    explained and ``n_rows_used`` says how many.
+    multiclass). ``time_budget`` (seconds) stops adding rows beyond the first 1,000 (or ``max_rows``)
+    once spent; ``n_rows_used`` says how many. ``progress(fraction, text)`` hears of each step.
     """
     if max_rows < 1:
         raise AutoMLError(f"The 'max_rows' parameter must be at least 1. Got {max_rows} instead.",
                           "Explain at least one row, e.g. max_rows=2000.")
     target = output_target(experiment, cls)
     folder, stem = experiment.file(FOLDER), _stem(target)
-    key = {"version": CACHE_VERSION, "model": _model_fingerprint(experiment), "max_rows": int(max_rows),
-           "seed": int(seed), "time_budget": time_budget}
+    key = _key(experiment, max_rows, seed, time_budget)
     cached = Explanation.load(folder, stem, key)
     if cached is not None:
         return cached
@@ -120,8 +124,10 @@ def explain_experiment(experiment: Experiment, cls: Any = None, max_rows: int = 
     X = experiment.train_frame()[features]
     order = np.random.default_rng(seed).permutation(len(X))[:max_rows]
     rows = X.iloc[order].reset_index(drop=True)
+    if progress is not None:
+        progress(0.0, "preparing the explainers")
     explainer = make_explainer(experiment, target.name if target.index is not None else None, seed)
-    values, base, used = explain_in_chunks(explainer, rows, time_budget)
+    values, base, used = explain_in_chunks(explainer, rows, time_budget, progress)
     result = Explanation(values=values, base_value=base, features=features, data=rows.iloc[:used],
                          output=explainer.output, explainer=explainer.name, n_rows_used=used, n_rows_total=len(X),
                          cls=None if target.index is None else target.name, kinds=_kinds(experiment))
@@ -131,22 +137,38 @@ def explain_experiment(experiment: Experiment, cls: Any = None, max_rows: int = 
     return result
 
 
+def explanation_ready(experiment: Experiment, cls: Any = None, max_rows: int = DEFAULT_ROWS, seed: int = 0,
+                      time_budget: float | None = DEFAULT_BUDGET_S) -> bool:
+    """Whether ``explain_experiment`` with these arguments would read its cache (reads one small JSON)."""
+    about = experiment.read_json(f"{FOLDER}/{_stem(output_target(experiment, cls))}.json")
+    return bool(about) and about.get("key") == _key(experiment, max_rows, seed, time_budget)
+
+
 def load_explanation(experiment: Experiment, cls: Any = None) -> Explanation | None:
-    """The cached explanation for ``cls`` whatever arguments made it, without computing anything."""
-    return Explanation.load(experiment.file(FOLDER), _stem(output_target(experiment, cls)))
+    """The cached explanation of the current model for ``cls`` whatever rows made it, computing nothing."""
+    stem = _stem(output_target(experiment, cls))
+    about = experiment.read_json(f"{FOLDER}/{stem}.json") or {}
+    key = about.get("key") or {}
+    current = {"version": CACHE_VERSION, "model": _model_fingerprint(experiment)}
+    if {k: key.get(k) for k in current} != current:
+        return None  # made for another model (or by another version): stale
+    return Explanation.load(experiment.file(FOLDER), stem, key)
 
 
 def make_explainer(experiment: Experiment, cls: Any = None, seed: int = 0) -> ModelExplainer:
     """The model wrapped in its SHAP explainer; cache it (st.cache_resource) to explain rows quickly."""
-    model = experiment.load_model()
+    shipped = experiment.load_model()
+    model = base_model(shipped)  # a decision threshold does not change the probabilities
     target = output_target(experiment, cls, model)
     schema = experiment.schema
     train = experiment.train_frame()[schema.features]
     background = train.sample(n=min(len(train), LINEAR_BACKGROUND_ROWS), random_state=int(seed))  # not the global RNG
     record = experiment.record
     algorithm = (record.model.algorithm if record.model else None) or (record.best.algorithm if record.best else None)
-    kind = ALGORITHMS[algorithm].explainer if algorithm in ALGORITHMS else "kernel"
-    return build_explainer(model, kind, schema.features, target, background, seed)
+    kind = ALGORITHMS[algorithm].explainer if algorithm in ALGORITHMS else member_kind(model, experiment.task)
+    explainer = build_explainer(model, kind, schema.features, target, background, seed)
+    explainer.predictor = shipped  # predicts as shipped (with its threshold, if any)
+    return explainer
 
 
 def explain_row(experiment: Experiment, row: pd.DataFrame, cls: Any = None,
@@ -160,7 +182,7 @@ def explain_row(experiment: Experiment, row: pd.DataFrame, cls: Any = None,
     values, base = explainer.explain(row, precise=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        predicted = explainer.model.predict(row)[0]
+        predicted = getattr(explainer, "predictor", explainer.model).predict(row)[0]
     return LocalExplanation(values=values[0], base_value=base, prediction=float(base + values[0].sum()),
                             features=explainer.features, raw=row.iloc[0].to_dict(), output=explainer.output,
                             explainer=explainer.name, cls=_cls_text(explainer), predicted=_plain(predicted))
@@ -217,6 +239,11 @@ def _stem(target: OutputTarget) -> str:
     return f"shap_{slug}-{hashlib.sha1(target.name.encode()).hexdigest()[:6]}"
 
 
+def _key(experiment: Experiment, max_rows: int, seed: int, time_budget: float | None) -> dict[str, Any]:
+    return {"version": CACHE_VERSION, "model": _model_fingerprint(experiment), "max_rows": int(max_rows),
+            "seed": int(seed), "time_budget": time_budget}
+
+
 def _model_fingerprint(experiment: Experiment) -> str:
     """Changes when the model file is rewritten (e.g. a resumed search refits it)."""
     if not experiment.has_model:
@@ -238,5 +265,6 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-__all__ = ["Explanation", "LocalExplanation", "explain_experiment", "load_explanation", "make_explainer",
-           "explain_row", "row_explanation", "global_importance", "importance_shares", "output_target"]
+__all__ = ["Explanation", "LocalExplanation", "explain_experiment", "explanation_ready", "load_explanation",
+           "make_explainer", "explain_row", "row_explanation", "global_importance", "importance_shares",
+           "output_target"]

@@ -2,15 +2,16 @@
 
 The algorithm registry's ``explainer`` field picks the backend (no ``if name ==`` chain):
 
-* ``tree`` - ``shap.TreeExplainer``, path-dependent (exact, no background, fast) on the
-  transformed matrix. shap 0.51 reads LightGBM, random forests, extra trees and also
-  scikit-learn's HistGradientBoosting (binary, multiclass and regression; additivity is tested).
+* ``tree`` - ``shap.TreeExplainer``, path-dependent (exact, no background) on the transformed
+  matrix: random forests, extra trees, HistGradientBoosting (LightGBM uses its own ``pred_contrib``,
+  see ``_members``).
 * ``linear`` - ``shap.LinearExplainer`` (interventional) with a background sample, transformed matrix.
-* ``kernel`` - ``shap.PermutationExplainer`` on raw rows through the whole model (kNN, SVM, MLP and
-  every WeightedEnsemble). Chosen over KernelExplainer: antithetic permutations are exactly
-  additive and need about 2M+1 model calls per permutation instead of Kernel SHAP's 2M+2048
-  coalitions, and the game is played over the columns the user knows.
+* ``kernel`` - antithetic permutation sampling on raw rows (kNN, SVM, MLP), our own :func:`sampled_shap`:
+  exactly additive, about 2M+1 evaluations per permutation (Kernel SHAP needs 2M+2048 coalitions), one
+  model call per step for all rows, and the game is played over the columns the user knows.
+  Deep forests whose exact TreeSHAP is too slow use Saabas path attributions (named on the page).
 
+An ensemble is explained member by member (``_members``).
 Transformed-space values are summed back into original columns with ``feature_origins``.
 """
 
@@ -19,8 +20,7 @@ from __future__ import annotations
 import threading
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,9 @@ BACKGROUND_ROWS = 100  # rows the model-agnostic explainer integrates over (samp
 LINEAR_BACKGROUND_ROWS = 1000  # LinearExplainer only needs their mean: more rows cost nothing
 PERMUTATIONS_GLOBAL = 2  # antithetic pairs per row for global explanations (many rows average out)
 PERMUTATIONS_LOCAL = 10  # ... and for one row, where precision matters more than breadth
-_LOCK = threading.RLock()  # guards numpy's global RNG while shap uses it
+MIN_ROWS = 1000  # a time budget never explains fewer rows than this (or than the table has)
+ENSEMBLE_CHUNK = 500  # rows per step of an ensemble: every member explains a chunk, then progress moves
+_LOCK = threading.RLock()  # one explanation at a time per explainer: its code tables grow as rows arrive
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class ModelExplainer:
     kind = ""
     name = ""
     output = ""
+    space = "probability"  # what the values add up to: probability | margin | log (the ensemble reads it)
     model: Any
     target: OutputTarget
 
@@ -91,13 +94,27 @@ class _TransformedSpace(ModelExplainer):
     def _raw_values(self, Z: np.ndarray) -> tuple[Any, Any]:
         raise NotImplementedError
 
-    def explain(self, X: pd.DataFrame, precise: bool = False) -> tuple[np.ndarray, float]:
+    def raw_values(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Every output's values in original columns: (n, f) or (n, f, k), and the expected value(s)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            Z = np.asarray(self.prep.transform(X), dtype=np.float64)
+            Z = np.asarray(self.prep.transform(X[self.features]), dtype=np.float64)
             values, expected = self._raw_values(Z)
-        values, base = _pick_output(values, expected, self.target)
-        return values @ self.to_original, base
+        if isinstance(values, list):
+            values = np.stack(values, axis=-1)
+        values = np.asarray(values, dtype=float)
+        summed = np.einsum("nz...,zf->nf...", values, self.to_original)  # encoded parts -> original column
+        return summed, np.atleast_1d(np.asarray(expected, dtype=float))
+
+    def explain(self, X: pd.DataFrame, precise: bool = False) -> tuple[np.ndarray, float]:
+        values, expected = self.raw_values(X)
+        return _pick_output(values, expected, self.target)
+
+
+EXACT_TREE_NAME = "TreeSHAP (shap TreeExplainer, path-dependent, exact)"
+EXACT_TREE_S_PER_1000_ROWS = 2.0  # a tree member slower than this is explained with Saabas attributions
+EXACT_ROWS = 16
+NS_PER_LEAF_DEPTH2 = 0.55  # exact TreeSHAP's cost per row and leaf x depth^2, measured (RF and extra trees alike)
 
 
 class TreeBackend(_TransformedSpace):
@@ -109,11 +126,28 @@ class TreeBackend(_TransformedSpace):
         space = "probability" if self.explainer.model.tree_output == "probability" else "margin"
         if getattr(pipeline[-1], "objective", None) in LOG_LINK_OBJECTIVES:
             space = "log"  # the trees add up log(prediction): the values are on that scale
+        self.space = space
         self.output = target.describe(space)
-        self.name = "TreeExplainer (path-dependent, exact)"
+        # Exact TreeSHAP costs grow with leaves x depth^2 per tree: a 200-tree extra-trees member of 390-node
+        # trees took 16 ms a row (Explain waited 30 s on titanic's 712 rows). Saabas' attributions follow each
+        # row's own path (one feature order), add up exactly to the prediction and take 0.1 ms a row.
+        seconds = self.exact_seconds_per_1000_rows()
+        self.approximate = seconds > EXACT_TREE_S_PER_1000_ROWS
+        self.name = EXACT_TREE_NAME if not self.approximate else (
+            "Saabas tree path attributions (shap approximate: additive, one feature order; exact TreeSHAP "
+            f"would take about {seconds:.0f} s per 1,000 rows here)")
+
+    def exact_seconds_per_1000_rows(self) -> float:
+        """Exact TreeSHAP's cost from the trees' size (leaves x depth^2), not a clock: the same model is
+        explained the same way on every machine."""
+        trees = self.explainer.model
+        leaves = float(((np.asarray(trees.num_nodes) + 1) / 2).sum())
+        return leaves * float(trees.max_depth) ** 2 * NS_PER_LEAF_DEPTH2 * 1e-9 * 1000
 
     def _raw_values(self, Z: np.ndarray) -> tuple[Any, Any]:
-        return self.explainer.shap_values(Z, check_additivity=False), self.explainer.expected_value
+        fast = self.approximate and len(Z) > EXACT_ROWS  # a row or a few (a waterfall) are always exact
+        return (self.explainer.shap_values(Z, approximate=fast, check_additivity=False),
+                self.explainer.expected_value)
 
 
 class LinearBackend(_TransformedSpace):
@@ -126,6 +160,7 @@ class LinearBackend(_TransformedSpace):
             warnings.simplefilter("ignore")
             Z = np.asarray(self.prep.transform(background.head(LINEAR_BACKGROUND_ROWS)), dtype=np.float64)
         self.explainer = shap.LinearExplainer(pipeline[-1], shap.maskers.Independent(Z, max_samples=len(Z)))
+        self.space = "margin"
         self.output = target.describe("margin")
         self.name = f"LinearExplainer (interventional, {len(Z):,} background rows)"
 
@@ -143,60 +178,95 @@ class PermutationBackend(ModelExplainer):
                  seed: int = 0, **_: Any) -> None:
         super().__init__(features)
         self.model, self.target, self.seed = model, target, seed
+        self.permutations = PERMUTATIONS_GLOBAL
         bg = background[self.features].head(BACKGROUND_ROWS).reset_index(drop=True)
         self.coded = CodedModel(model, self.features, target)
         codes = self.coded.encode(bg)
         self.coded.check(codes, np.random.default_rng(seed))
-        with _LOCK, isolated_global_rng(seed), warnings.catch_warnings():  # shap draws from numpy's global RNG
-            warnings.simplefilter("ignore")
-            self.explainer = shap.PermutationExplainer(self.coded, shap.maskers.Independent(codes, max_samples=len(bg)),
-                                                       feature_names=self.features)
-            # The first call compiles shap's numba code (seconds); do it now, not inside a time budget.
-            self.explainer(codes[:1], max_evals=2 * len(self.features) + 1, silent=True)
+        self.background = codes
         self.output = target.describe("probability" if target.index is not None else "value")
-        self.name = f"PermutationExplainer (model-agnostic, {len(bg)} background rows)"
+        self.name = f"Permutation SHAP (sampled: model-agnostic, antithetic, {len(bg)} background rows)"
 
     def explain(self, X: pd.DataFrame, precise: bool = False) -> tuple[np.ndarray, float]:
-        perms = PERMUTATIONS_LOCAL if precise else PERMUTATIONS_GLOBAL
-        # One explanation at a time: the code tables grow and the global RNG is borrowed
-        # (a dashboard may share this explainer between sessions' threads).
-        with _LOCK, isolated_global_rng(self.seed), warnings.catch_warnings():
+        # One explanation at a time: the code tables grow (a dashboard may share this explainer between
+        # sessions' threads).
+        with _LOCK:
             codes = self.coded.encode(X[self.features])
-            warnings.simplefilter("ignore")
-            result = self.explainer(codes, max_evals=perms * (2 * len(self.features) + 1), silent=True)
-        return np.asarray(result.values, dtype=float), float(np.mean(result.base_values))
+            return sampled_shap(self.coded, codes, self.background,
+                                PERMUTATIONS_LOCAL if precise else self.permutations, self.seed)
+
+
+def sampled_shap(f: Callable[[np.ndarray], np.ndarray], X: np.ndarray, background: np.ndarray, pairs: int,
+                 seed: int) -> tuple[np.ndarray, float]:
+    """Interventional SHAP by antithetic permutation sampling, every row at once.
+
+    Each row gets its own random feature order and its reverse; walking an order switches one feature from
+    the background rows to the row's value, and the change in the mean output is that feature's share. Each
+    walk adds up exactly to f(row) - mean f(background). One model call per step for all rows (shap's
+    explainer made one per row, and compiled numba code first: 20 s before the first value).
+    """
+    rng = np.random.default_rng(seed)
+    n, p = X.shape
+    m = len(background)
+    phi = np.zeros((n, p))
+    tiled_bg = np.tile(background, (n, 1))  # row i's copy of the background: rows i*m .. i*m+m-1
+    tiled_x = np.repeat(X, m, axis=0)
+    base_out = f(background)
+    base = float(np.mean(base_out))
+    rows = np.arange(n)
+    for _ in range(pairs):
+        order = np.argsort(rng.random((n, p)), axis=1)
+        for walk in (order, order[:, ::-1]):
+            mask = np.zeros((n, p), dtype=bool)
+            previous = np.full(n, base)
+            for step in range(p):
+                mask[rows, walk[:, step]] = True
+                mixed = np.where(np.repeat(mask, m, axis=0), tiled_x, tiled_bg)
+                current = f(mixed).reshape(n, m).mean(axis=1)
+                phi[rows, walk[:, step]] += current - previous
+                previous = current
+    return phi / (2 * pairs), base
 
 
 BACKENDS: dict[str, type[ModelExplainer]] = {"tree": TreeBackend, "linear": LinearBackend,
                                              "kernel": PermutationBackend}
 
 
-def build_explainer(model, kind: str, features: list[str], target: OutputTarget, background: pd.DataFrame,
-                    seed: int = 0) -> ModelExplainer:
-    """The backend for ``kind`` (the registry's tree | linear | kernel); anything else goes model-agnostic."""
-    backend = BACKENDS.get(kind, PermutationBackend)
-    if backend is not PermutationBackend and not hasattr(model, "named_steps"):
-        backend = PermutationBackend  # an ensemble (or anything not a Pipeline) has no single transformed space
-    return backend(model, features, target, background=background, seed=seed)
+def explain_in_chunks(explainer: ModelExplainer, X: pd.DataFrame, time_budget: float | None = None,
+                      progress: Callable[[float, str], None] | None = None,
+                      min_rows: int = MIN_ROWS) -> tuple[np.ndarray, float, int]:
+    """Explain rows in order, stopping before the time budget runs out (never below ``min_rows``).
 
-
-def explain_in_chunks(explainer: ModelExplainer, X: pd.DataFrame,
-                      time_budget: float | None = None) -> tuple[np.ndarray, float, int]:
-    """Explain rows in order, stopping before the time budget runs out; returns (values, base, rows done).
-
-    The rows are a seeded random order already, so the rows done are a random sample too.
+    Returns (values, base, rows done). The rows are a seeded random order already, so the rows done are a
+    random sample too. ``progress(fraction, text)`` is called after each chunk (and each ensemble member).
     """
-    chunk = 5 if explainer.kind == "kernel" else 2000
+    chunk = 5 if explainer.kind == "kernel" else ENSEMBLE_CHUNK if explainer.kind == "ensemble" else 2000
     parts, bases, done, start = [], [], 0, time.perf_counter()
+    members = getattr(explainer, "members", None)
     while done < len(X):
-        values, base = explainer.explain(X.iloc[done: done + chunk])
+        rows = X.iloc[done: done + chunk]
+        if members is not None:
+            def on_member(i: int, done: int = done, n: int = len(rows)) -> None:
+                _report(progress, (done + n * (i + 1) / len(members)) / len(X),
+                        f"member {i + 1} of {len(members)} on rows {done + 1:,}-{done + n:,} of {len(X):,}")
+            values, base = explainer.explain_members(rows, on_member=on_member)
+        else:
+            values, base = explainer.explain(rows)
         parts.append(values)
         bases.append(base)
         done += len(values)
+        _report(progress, done / len(X), f"{done:,} of {len(X):,} rows explained")
         elapsed = time.perf_counter() - start
-        if time_budget is not None and elapsed + elapsed / done * min(chunk, len(X) - done) > time_budget:
+        over = time_budget is not None and elapsed + elapsed / done * min(chunk, len(X) - done) > time_budget
+        if over and done >= min(min_rows, len(X)):
             break
+    _report(progress, 1.0, f"{done:,} rows explained")
     return np.vstack(parts), float(bases[0]), done
+
+
+def _report(progress: Callable[[float, str], None] | None, fraction: float, text: str) -> None:
+    if progress is not None:
+        progress(min(max(fraction, 0.0), 1.0), text)
 
 
 def _pick_output(values: Any, expected: Any, target: OutputTarget) -> tuple[np.ndarray, float]:
@@ -211,14 +281,3 @@ def _pick_output(values: Any, expected: Any, target: OutputTarget) -> tuple[np.n
         # A 2-D binary result is the margin of classes_[1]; class 0's margin is its negative.
         return -values, -float(expected[0])
     return values, float(expected[0])
-
-
-@contextmanager
-def isolated_global_rng(seed: int) -> Iterator[None]:
-    """Seed numpy's global RNG for shap's sake and put its previous state back afterwards."""
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(state)

@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from automl.errors import AutoMLError
+from automl.monitor._bins import union_distribution
 from automl.monitor._profile import bucket_codes, buckets
+from automl.monitor._reasons import drift_reason
 from automl.monitor._stattests import CATEGORICAL, DRIFT_TESTS, NUMERIC, P_VALUE, DriftTest, psi, psi_band
 
 
@@ -160,20 +162,45 @@ def compare_column(col: ColumnData, idx: np.ndarray | None = None, detail: bool 
         v = col.values[present]
         low, high = col.profile["quantiles"]["0"], col.profile["quantiles"]["100"]
         row["out_of_range"] = float(np.mean((v < low) | (v > high)))
-    row["distribution"] = {"labels": col.labels, "edges": col.profile.get("edges") if "values" not in col.profile
-                           and col.profile["profile"] == NUMERIC else None,
-                           "reference": _share_list(col.ref_counts), "live": _share_list(live_counts)}
+    if binned(col) and present.any():
+        row["distribution"] = union_distribution(col.profile, col.sample, col.values[present])
+    else:
+        row["distribution"] = {"labels": col.labels, "edges": None, "reference": _share_list(col.ref_counts),
+                               "live": _share_list(live_counts)}
+    n_ref = int(np.isfinite(col.sample).sum()) if col.test.input == "values" else int(col.ref_counts.sum())
+    row["reason"] = drift_reason(col.test, row, n_ref, int(present.sum()), _psi_bins(col),
+                                 int(col.ref_counts.sum()))
     return row
 
 
 def column_psi(col: ColumnData, live_counts: np.ndarray) -> float:
-    """PSI on deciles for binned numbers (the usual PSI; 20 bins would double its noise), else per bucket."""
+    """PSI of one column; how its bins are chosen, so its usual bands keep their meaning.
+
+    Binned numbers: the training deciles (pairs of the profile's 20 equal-
+    frequency bins; 20 bins would double PSI's noise), the bins the usual
+    reading (< 0.1 stable, ≥ 0.2 significant) was set on, plus one bin below
+    and one above the training range. Those two are empty in training (a
+    share of ``PSI_EPSILON``), so live values the model never saw count as the
+    shift they are instead of vanishing into an end decile whose width hides
+    them; with no live value out of range, PSI is the usual decile PSI.
+    Exact values and categories: one bucket each, unseen ones in OTHER.
+    """
     ref, live = col.ref_counts, live_counts
-    if col.profile["profile"] == NUMERIC and "values" not in col.profile:
-        starts = np.arange(0, len(ref), 2)
-        ref, live = np.add.reduceat(ref, starts), np.add.reduceat(live, starts)
+    if binned(col):
+        starts = np.arange(0, len(ref) - 2, 2)
+        ref, live = ([c[0], *np.add.reduceat(c[1:-1], starts), c[-1]] for c in (ref, live))
     keys = [str(i) for i in range(len(ref))]
     return psi(dict(zip(keys, ref)), dict(zip(keys, live)))
+
+
+def _psi_bins(col: ColumnData) -> int:
+    """PSI's buckets with training mass: what its noise grows with."""
+    return (len(col.ref_counts) - 1) // 2 if binned(col) else int((col.ref_counts > 0).sum())
+
+
+def binned(col: ColumnData) -> bool:
+    """A number profiled as equal-frequency bins (not as its few exact values)."""
+    return col.profile["profile"] == NUMERIC and "values" not in col.profile
 
 
 def _share_list(counts: np.ndarray) -> list[float]:

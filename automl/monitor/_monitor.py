@@ -18,10 +18,17 @@ import pandas as pd
 
 from automl.data import DATETIME, require_columns, strip_labels
 from automl.errors import AutoMLError
-from automl.metrics import METRICS
+from automl.metrics import METRICS, positive_class
 from automl.monitor._drift import ColumnData, DriftSettings, compare_column, prepare_column, with_test
 from automl.monitor._importance import experiment_importances
-from automl.monitor._performance import binary_positive, drift_of_predictions, drift_of_target, live_performance
+from automl.monitor._performance import (
+    binary_positive,
+    drift_of_predictions,
+    drift_of_target,
+    live_performance,
+    performance_caption,
+    performance_table,
+)
 from automl.monitor._reference import class_labels, load_reference
 
 MIN_PERIOD_ROWS = 50  # fewer rows than this in a day/week say more about noise than drift
@@ -50,8 +57,18 @@ class MonitorReport:
     skipped: list[dict[str, str]] = field(default_factory=list)
 
     def table(self) -> pd.DataFrame:
-        """The per-feature table, without the distributions kept for the plots."""
-        return pd.DataFrame([{k: v for k, v in r.items() if k != "distribution"} for r in self.features])
+        """The per-feature table, without the distributions kept for the plots; the reason beside the verdict."""
+        table = pd.DataFrame([{k: v for k, v in r.items() if k != "distribution"} for r in self.features])
+        first = [c for c in ("column", "drifted", "reason") if c in table.columns]
+        return table[first + [c for c in table.columns if c not in first]]
+
+    def performance_table(self) -> pd.DataFrame | None:
+        """Performance for reading: the task's columns, numbers as text, a reason wherever one is missing."""
+        return None if self.performance is None else performance_table(self.task, self.performance)
+
+    def performance_caption(self) -> str:
+        """What the performance section shows for this task (CBPE is named only for classification)."""
+        return performance_caption(self.task, self.performance, self.prediction is not None)
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(asdict(self))
@@ -65,13 +82,15 @@ class MonitorReport:
 def monitor(reference: dict[str, Any], live: pd.DataFrame, *, importances: dict[str, float] | None = None,
             model=None, target: str | None = None, task: str | None = None,
             holdout_scores: dict[str, Any] | None = None, settings: DriftSettings | None = None,
-            timestamp_column: str | None = None, positive: object = None, metric: str | None = None) -> MonitorReport:
+            timestamp_column: str | None = None, positive: object = None, metric: str | None = None,
+            holdout_notes: dict[str, str] | None = None) -> MonitorReport:
     """Compare ``live`` rows with the training ``reference``; see :class:`MonitorReport`.
 
     ``importances`` ({feature: importance}) weigh the drift by what the model
     relies on; ``model`` adds prediction drift and, for classification,
     confidence-based performance estimates; ``target`` (a column of ``live``)
-    adds target drift and the actual metrics, beside ``holdout_scores``;
+    adds target drift and the actual metrics, beside ``holdout_scores``
+    (``holdout_notes``: why any of those is undefined);
     ``positive`` is the binary metrics' positive class and ``metric`` the one
     given a bootstrap interval; ``timestamp_column`` adds drift per day/week.
     """
@@ -109,7 +128,8 @@ def monitor(reference: dict[str, Any], live: pd.DataFrame, *, importances: dict[
     if model is not None and (labelled or proba is not None):
         pos = binary_positive(reference, classes, positive, task)
         performance = live_performance(task, prediction["live_frame"], proba, classes, pos,
-                                       live[target] if labelled else None, holdout_scores or {}, metric)
+                                       live[target] if labelled else None, holdout_scores or {}, metric,
+                                       holdout_notes)
     if prediction is not None:
         prediction.pop("live_frame")
     over_time = _over_time(cols, live[timestamp_column], settings) if timestamp_column else None
@@ -233,7 +253,27 @@ def monitor_experiment(experiment, live: pd.DataFrame | str | os.PathLike, **kw:
     record = experiment.record
     kw.setdefault("target", record.target)
     kw.setdefault("task", record.task)
-    kw.setdefault("holdout_scores", record.holdout)
+    if "holdout_scores" not in kw:
+        kw["holdout_scores"], kw["holdout_notes"] = _holdout_scores(experiment)
     kw.setdefault("positive", record.positive_class)
     kw.setdefault("metric", record.metric)
     return monitor(reference, live, importances=importances, model=model, **kw)
+
+
+def _holdout_scores(experiment) -> tuple[dict[str, float | None], dict[str, str]]:
+    """Every held-out metric of the task, scored as Results scores them (its saved rows, threshold applied);
+    the record's stored scores (only those the search can optimise) if the rows are gone."""
+    from automl.evaluation import holdout_inputs, task_scores
+
+    try:
+        args = holdout_inputs(experiment)
+    except (AutoMLError, OSError, KeyError):
+        return dict(experiment.record.holdout), {}
+    args.pop("metric")
+    y, pred, proba, classes = args["y_true"], args["y_pred"], args["proba"], args["classes"]
+    positive = args["positive"]
+    if args["task"] == "regression":
+        y, pred = y.astype(float), pred.astype(float)
+    elif args["task"] == "binary" and positive is None:
+        positive = positive_class(pd.Series(y))  # as evaluate() picks it
+    return task_scores(y, pred, proba, classes, args["task"], positive)

@@ -1,8 +1,10 @@
 """Predictions on live rows: their drift, the target's drift, and performance with or without labels.
 
-Performance is the task's registry metrics three ways: held out at training,
-estimated from the model's confidence where there are no labels (CBPE), and
-actual on the labelled live rows, with a bootstrap interval on the headline.
+Performance is the task's registry metrics, the set Results shows: held out at
+training, estimated from the model's class probabilities where there are no
+labels (CBPE; classification only, a regression model has no confidence to
+read, so its prediction drift is the signal), and actual on the labelled
+live rows, with a bootstrap interval on the headline.
 """
 
 from __future__ import annotations
@@ -115,12 +117,15 @@ def estimate_performance(proba: np.ndarray, classes: list[str], positive: str | 
 
 
 def live_performance(task: str, frame: pd.DataFrame, proba: np.ndarray | None, classes: list[str], positive,
-                     y: pd.Series | None, holdout: dict, metric: str | None) -> dict[str, Any]:
-    """The task's metrics: held out at training, estimated without labels (CBPE), actual on labelled rows."""
+                     y: pd.Series | None, holdout: dict, metric: str | None,
+                     holdout_notes: dict[str, str] | None = None) -> dict[str, Any]:
+    """The task's metrics: held out at training, estimated without labels (CBPE, classification only: it
+    reads class probabilities), actual on labelled rows; ``notes`` say why a value is not defined."""
     estimated = estimate_performance(proba, classes, positive) if proba is not None else {}
     out: dict[str, Any] = {"labelled_rows": 0, "rows_estimated": len(frame) if estimated else 0, "interval": None,
-                           "unknown_label_rows": 0}
+                           "unknown_label_rows": 0, "estimated_by": "CBPE" if estimated else None}
     actual: dict[str, float | None] = {}
+    actual_notes: dict[str, str] = {}
     if y is not None:
         known = y.notna().to_numpy()
         if task == "regression":
@@ -138,13 +143,58 @@ def live_performance(task: str, frame: pd.DataFrame, proba: np.ndarray | None, c
                 pos = 1  # no positive class known: the second, as sklearn's binary metrics assume
         out["labelled_rows"] = int(len(truth))
         if len(truth) > BOOTSTRAP_ROWS:  # the interval would be narrow and the bootstrap slow: metrics only
-            actual = task_scores(truth, pred, p, labels, task, pos)[0]
+            actual, actual_notes = task_scores(truth, pred, p, labels, task, pos)
         elif len(truth):
             result = evaluate(truth, pred, p, labels, task, positive=pos, metric=metric, n_resamples=200)
-            actual = result.metrics
+            actual, actual_notes = result.metrics, result.notes
             if result.interval:
                 out["interval"] = {"metric": result.headline, "low": result.interval[0], "high": result.interval[1]}
-    names = list(dict.fromkeys([*metrics_for(task), *holdout, *actual]))
-    out["rows"] = [{"metric": n, "label": METRICS[n].label if n in METRICS else n,
-                    "holdout": holdout.get(n), "estimated": estimated.get(n), "actual": actual.get(n)} for n in names]
+    # The metric set Results shows (every one the registry reports for the task), then any other held-out one.
+    names = list(dict.fromkeys([*metrics_for(task, optimise=False), *holdout, *actual]))
+    out["rows"] = [{"metric": n, "label": METRICS[n].label_for(task) if n in METRICS else n,
+                    "holdout": holdout.get(n), "estimated": estimated.get(n), "actual": actual.get(n),
+                    "note": _note(n, holdout_notes or {}, actual_notes)} for n in names]
     return out
+
+
+def _note(name: str, holdout: dict[str, str], actual: dict[str, str]) -> str:
+    parts = [f"held out: {holdout[name]}" if name in holdout else "", f"live: {actual[name]}" if name in actual else ""]
+    return "; ".join(p for p in parts if p)
+
+
+def performance_caption(task: str | None, performance: dict[str, Any] | None, has_model: bool) -> str:
+    """What the performance table holds, in the task's terms (CBPE only where it applies: classification)."""
+    labelled = (performance or {}).get("labelled_rows", 0)
+    if task == "regression":
+        text = ("Without labels, a regression model's error can't be estimated from its predictions: the drift "
+                "of its predictions is the early signal shown instead.")
+        if labelled:
+            text = f"Held out at training and actual on the {labelled:,} live rows with a known outcome. " + text
+        return text
+    if not has_model:
+        return "No model was given: no performance."
+    text = "Held out at training, and estimated from the model's class probabilities without labels (CBPE)"
+    return text + (f", and actual on the {labelled:,} live rows with a known outcome." if labelled else
+                   "; give live rows with their outcome for the actual values.")
+
+
+def performance_table(task: str | None, performance: dict[str, Any]) -> pd.DataFrame:
+    """The performance rows for reading: numbers as text, and where one is missing, why (never a bare None)."""
+    labelled = performance.get("labelled_rows", 0)
+    columns = {"holdout": "held out", "estimated": "estimated (CBPE)", "actual": "actual (live)"}
+    if task == "regression" or not performance.get("estimated_by"):
+        columns.pop("estimated")
+    if not labelled:
+        columns.pop("actual")
+
+    missing = {"holdout": "not stored", "estimated": "not estimated", "actual": "not computed"}
+
+    def shown(value: float | None, column: str, note: str) -> str:
+        if value is not None:
+            return f"{value:.4f}"
+        where = "live" if column == "actual" else "held out"
+        return "not defined (see note)" if column != "estimated" and f"{where}: " in note else missing[column]
+
+    rows = [{"metric": r["label"], **{title: shown(r[key], key, r.get("note", "")) for key, title in columns.items()},
+             "note": r.get("note", "")} for r in performance["rows"]]
+    return pd.DataFrame(rows)

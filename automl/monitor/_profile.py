@@ -22,6 +22,7 @@ MAX_SEEN = 1000  # category names remembered, to tell "rare" from "never seen"
 MAX_VALUES = 20  # numbers with at most this many distinct values also keep exact value counts
 OTHER = "__other__"  # bucket for categories beyond the stored ones and for unseen ones
 N_BINS = 20
+BELOW, ABOVE = "below the training range", "above the training range"
 
 
 # -- column conversion (shared by the reference and the live side) ------------------------
@@ -63,6 +64,20 @@ def bin_codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Bin index of each value on the reference's edges (outside values go to the end bins), -1 if missing."""
     values = np.asarray(values, dtype=float)
     codes = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+    return np.where(np.isfinite(values), codes, -1)
+
+
+def range_codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bucket of each value on ``edges`` plus a bucket on each side: 0 below the first edge, 1…k the bins
+    (the last one closed, so the training maximum is in it), k + 1 above the last edge; -1 if missing.
+
+    Live values beyond the training range get buckets of their own rather than
+    joining the end bins, where a shift past the training maximum would vanish.
+    """
+    values = np.asarray(values, dtype=float)
+    k = len(edges) - 1
+    codes = np.searchsorted(edges, values, side="right")  # 0: below; k + 1: at or above the last edge
+    codes = np.where(values == edges[-1], k, codes)
     return np.where(np.isfinite(values), codes, -1)
 
 
@@ -115,7 +130,8 @@ def sample_values(profile: dict[str, Any], series: pd.Series) -> list:
 
 # -- buckets of a profile: how live rows are counted against it ------------------------------
 def buckets(profile: dict[str, Any]) -> tuple[list[str], np.ndarray]:
-    """Bucket labels and the reference's counts in them (values or categories end with OTHER)."""
+    """Bucket labels and the reference's counts in them (values or categories end with OTHER; binned
+    numbers have a bucket below and one above the training range, empty in the reference)."""
     if profile["profile"] == CATEGORICAL:
         return [*profile["categories"], OTHER], np.array([*profile["counts"], profile["other"]], dtype=float)
     if "values" in profile:
@@ -123,7 +139,7 @@ def buckets(profile: dict[str, Any]) -> tuple[list[str], np.ndarray]:
                 np.array([*profile["value_counts"], 0], dtype=float))
     edges = profile["edges"]
     labels = [f"[{_number_label(a)}, {_number_label(b)})" for a, b in zip(edges[:-1], edges[1:])]
-    return labels, np.array(profile["counts"], dtype=float)
+    return [BELOW, *labels, ABOVE], np.array([0, *profile["counts"], 0], dtype=float)
 
 
 def bucket_codes(profile: dict[str, Any], series: pd.Series) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
@@ -145,7 +161,7 @@ def bucket_codes(profile: dict[str, Any], series: pd.Series) -> tuple[np.ndarray
         idx = np.clip(np.searchsorted(known, values), 0, len(known) - 1)
         codes = np.where(known[idx] == values, idx, len(known))
         return np.where(np.isfinite(values), codes, -1), values, []
-    return bin_codes(values, np.asarray(profile["edges"], dtype=float)), values, []
+    return range_codes(values, np.asarray(profile["edges"], dtype=float)), values, []
 
 
 def _number_label(value: float) -> str:

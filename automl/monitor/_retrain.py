@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from automl.errors import AutoMLError
-from automl.experiment import HOLDOUT, Experiment, now_iso
+from automl.experiment import HOLDOUT, Experiment, Registry, Workspace
 from automl.metrics import METRICS
 
 CONFIG_KEPT = ("task", "metric", "seed", "cv_folds", "algorithms", "ensemble", "exclude")
@@ -58,10 +58,25 @@ def champion_vs_challenger(champion: Experiment, challenger: Experiment) -> pd.D
     return pd.DataFrame(rows)
 
 
-def promote(champion: Experiment, challenger: Experiment) -> None:
-    """Record that the challenger replaces the champion (both keep their files; the link is the lineage)."""
+def promote(champion: Experiment, challenger: Experiment, by: str | None = None) -> str:
+    """Make the challenger the champion of the champion's registry name; return that name.
+
+    A champion with no name yet is registered first under its display name (made registry-safe), so what
+    serves by name, lists and pages all see the promotion. Both keep their files; the registry writes the
+    lineage fields (promoted / replaces, superseded_by / superseded) into both experiment.json files.
+    """
     if challenger.status != "completed":
         raise AutoMLError("The challenger has not completed.", "Wait for its search to finish.")
-    when = now_iso()
-    challenger.update(promoted=when, replaces=champion.id)
-    champion.update(superseded_by=challenger.id, superseded=when)
+    registry = Registry(Workspace(champion.path.parent))
+    standing = registry.standing(champion.id)
+    if standing is not None and not standing.is_champion:
+        raise AutoMLError(f"Experiment {champion.id} is no longer the champion of '{standing.name}': experiment "
+                          f"{standing.champion} is.", "Retrain from the current champion, then promote.")
+    if standing is None:
+        name = registry.free_name(champion)
+        registry.register(name, champion, by=by)
+    else:
+        name = standing.name
+    registry.promote(name, challenger, by=by, figures=Registry.figures(champion, challenger))
+    return name
+

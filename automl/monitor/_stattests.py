@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from automl.data import canonical_categories
-from automl.monitor._profile import OTHER, bin_codes, quantile_edges
+from automl.monitor._profile import OTHER, quantile_edges, range_codes
 
 P_VALUE, DISTANCE = "p_value", "distance"
 NUMERIC, CATEGORICAL = "numeric", "categorical"
@@ -41,6 +41,7 @@ class DriftTest:
     kind: str  # P_VALUE: drift when below the threshold; DISTANCE: drift when at or above it
     function: TestFunction
     input: str = "counts"  # "values": needs raw numbers on both sides; "counts": buckets will do
+    measures: str = ""  # what its number is, in words: the drift table's reasons say it
 
     def __call__(self, reference: Values, current: Values) -> float:
         return float(self.function(reference, current))
@@ -68,10 +69,10 @@ def register(test: DriftTest) -> DriftTest:
 
 
 def drift_test(name: str, label: str, column_kinds: tuple[str, ...], default_threshold: float, kind: str,
-               input: str = "counts") -> Callable[[TestFunction], TestFunction]:
+               input: str = "counts", measures: str = "") -> Callable[[TestFunction], TestFunction]:
     """Declare the decorated pure function a drift test and register it; the function itself is unchanged."""
     def bind(function: TestFunction) -> TestFunction:
-        register(DriftTest(name, label, column_kinds, default_threshold, kind, function, input))
+        register(DriftTest(name, label, column_kinds, default_threshold, kind, function, input, measures))
         return function
 
     return bind
@@ -93,7 +94,9 @@ def aligned_counts(reference: Values, current: Values) -> tuple[np.ndarray, np.n
     """Counts of the same buckets on both sides; current buckets the reference lacks are pooled in OTHER.
 
     Mappings are counts per bucket; raw numbers are binned on the reference's
-    quantile edges; anything else is counted per category.
+    quantile edges, with a bucket below and one above the reference's range
+    (see :func:`automl.monitor._profile.range_codes`); anything else is
+    counted per category.
     """
     ref, cur, _ = _aligned(reference, current)
     return ref, cur
@@ -116,8 +119,8 @@ def _aligned(reference: Values, current: Values) -> tuple[np.ndarray, np.ndarray
     ref_arr, cur_arr = np.asarray(reference), np.asarray(current)
     if ref_arr.dtype.kind in "fiub" and cur_arr.dtype.kind in "fiub":
         edges = quantile_edges(ref_arr)
-        counts = [np.bincount(c[c >= 0], minlength=len(edges) - 1).astype(float)
-                  for c in (bin_codes(ref_arr, edges), bin_codes(cur_arr, edges))]
+        counts = [np.bincount(c[c >= 0], minlength=len(edges) + 1).astype(float)
+                  for c in (range_codes(ref_arr, edges), range_codes(cur_arr, edges))]
         return counts[0], counts[1], None
     return _aligned(_value_counts(ref_arr), _value_counts(cur_arr))
 
@@ -147,7 +150,8 @@ def pool_sparse(table: np.ndarray, minimum: float = 5.0, into: int | None = None
 
 
 # -- the tests ----------------------------------------------------------------------
-@drift_test("ks", "Kolmogorov–Smirnov", (NUMERIC,), 0.05, P_VALUE, input="values")
+@drift_test("ks", "KS", (NUMERIC,), 0.05, P_VALUE, input="values",
+            measures="the largest gap between the two cumulative distributions")
 def ks_p_value(reference: Values, current: Values) -> float:
     """Two-sample Kolmogorov–Smirnov p-value on the raw numbers."""
     ref, cur = _numbers(reference), _numbers(current)
@@ -168,14 +172,16 @@ def wasserstein(reference: Values, current: Values) -> float:
     return float(np.sum(np.abs(gap[:-1]) * np.diff(values[order])))
 
 
-@drift_test("wasserstein", "Wasserstein (std-normalised)", (NUMERIC,), 0.1, DISTANCE, input="values")
+@drift_test("wasserstein", "Wasserstein (std-normalised)", (NUMERIC,), 0.1, DISTANCE, input="values",
+            measures="how far the values moved, in training standard deviations")
 def wasserstein_std(reference: Values, current: Values) -> float:
     """Wasserstein distance in units of the reference's standard deviation (scale-free)."""
     std = float(np.std(_numbers(reference)))
     return wasserstein(reference, current) / (std if std > 0 else 1.0)
 
 
-@drift_test("chi_square", "Chi-square", BOTH, 0.05, P_VALUE)
+@drift_test("chi_square", "Chi-square", BOTH, 0.05, P_VALUE,
+            measures="whether the shares per bucket differ by more than chance")
 def chi_square_p_value(reference: Values, current: Values) -> float:
     """Chi-square test of homogeneity on the 2 × buckets table of counts.
 
@@ -196,7 +202,8 @@ def chi_square_p_value(reference: Values, current: Values) -> float:
     return float(stats.chi2_contingency(table).pvalue)
 
 
-@drift_test("jensen_shannon", "Jensen–Shannon", BOTH, 0.1, DISTANCE)
+@drift_test("jensen_shannon", "Jensen–Shannon", BOTH, 0.1, DISTANCE,
+            measures="how far apart the shares per bucket are (0 to 1)")
 def jensen_shannon(reference: Values, current: Values) -> float:
     """Jensen–Shannon distance (base 2, so between 0 and 1) between the bucket shares."""
     ref, cur = aligned_counts(reference, current)
@@ -212,9 +219,17 @@ def jensen_shannon(reference: Values, current: Values) -> float:
     return float(np.sqrt(max((kl(p) + kl(q)) / 2, 0.0)))
 
 
-@drift_test("psi", "PSI", BOTH, 0.2, DISTANCE)
+@drift_test("psi", "PSI", BOTH, 0.2, DISTANCE, measures="the change of shares per bucket, weighted by its log ratio")
 def psi(reference: Values, current: Values) -> float:
-    """Population stability index: sum of (current − reference) · ln(current / reference) over buckets."""
+    """Population stability index: sum of (current − reference) · ln(current / reference) over buckets.
+
+    Buckets: the given ones for counts and categories; raw numbers get the
+    reference's equal-frequency bins plus a bucket below and one above its
+    range. A bucket empty on one side counts as a share of ``PSI_EPSILON``
+    (1e-4), so live values beyond the training range weigh heavily: 1% of
+    the rows there adds about 0.05, 5% about 0.3. The monitor's own PSI per
+    column is :func:`automl.monitor._drift.column_psi` (on deciles).
+    """
     ref, cur = aligned_counts(reference, current)
     if ref.sum() == 0 or cur.sum() == 0:
         return 0.0

@@ -11,6 +11,25 @@ from automl.data import proba_class
 REFERENCE_COLOUR, LIVE_COLOUR = "#636EFA", "#EF553B"
 DRIFT_COLOURS = {True: "#EF553B", False: "#00CC96"}
 MAX_BARS = 30
+TOP_MARGIN = 100  # px above the plot area: the title (about 25 px), its subtitle (about 20) and air
+BOTTOM_MARGIN = 110  # px below: tick labels, the x-axis title and a horizontal legend
+HEIGHT = 450
+
+
+def _frame(fig: go.Figure, title: str, subtitle: str = "", height: int = HEIGHT) -> go.Figure:
+    """Title and subtitle in the top margin, kept clear of the plot and of the axis titles.
+
+    Streamlit's theme puts the title at the top left, where a y-axis title
+    longer than the plot is tall runs into the subtitle: so the margin is
+    fixed, the title may push it further (``automargin`` with ``yref`` the
+    container keeps it off the plot area, tick labels and axis titles), and
+    the axis titles stay short (see ``tests/plots/test_plots_monitor.py``).
+    """
+    fig.update_layout(
+        title={"text": title, "subtitle": {"text": subtitle}, "x": 0, "xanchor": "left", "xref": "container",
+               "y": 0.98, "yanchor": "top", "yref": "container", "automargin": True},
+        margin={"t": TOP_MARGIN, "b": BOTTOM_MARGIN}, height=height)
+    return fig
 
 
 def _feature(report, column: str) -> dict[str, Any]:
@@ -34,8 +53,13 @@ def _overlay(row: dict[str, Any], title: str, x_title: str) -> go.Figure:
             dens = [s / w if w else 0.0 for s, w in zip(shares, widths)]
             fig.add_bar(x=mids, y=dens, width=widths, name=name, marker_color=colour, opacity=0.55,
                         customdata=[[lab, s] for lab, s in zip(labels, shares)],
-                        hovertemplate="%{customdata[0]}<br>share %{customdata[1]:.1%}<extra>" + name + "</extra>")
-        fig.update_layout(barmode="overlay", yaxis_title="Density (share / bin width)")
+                        hovertemplate="%{customdata[0]}<br>share %{customdata[1]:.1%} (density = share / bin width)"
+                                      "<extra>" + name + "</extra>")
+        fig.update_layout(barmode="overlay", yaxis_title="Density")  # share / bin width, in the hover
+        # the bins cover training and live ranges both: mark where the training data ended
+        for side, x in zip(("min", "max"), dist.get("training_range") or []):
+            fig.add_vline(x=x, line_dash="dot", line_color="#555", annotation_text=f"training {side}",
+                          annotation_position="top left" if side == "max" else "top right")
     else:
         order = sorted(range(len(labels)), key=lambda i: -max(ref[i], live[i]))[:MAX_BARS]
         names = [str(labels[i]).replace("__other__", "(other)") for i in order]
@@ -46,9 +70,10 @@ def _overlay(row: dict[str, Any], title: str, x_title: str) -> go.Figure:
     stat = row.get("statistic")
     verdict = "drifted" if row.get("drifted") else "no drift"
     subtitle = f"{row['test']} = {stat:.3g} (threshold {row['threshold']:.3g}): {verdict}" if stat is not None else ""
-    fig.update_layout(title={"text": title, "subtitle": {"text": subtitle}}, xaxis_title=x_title,
-                      legend={"orientation": "h", "y": -0.2})
-    return fig
+    if stat is not None and row.get("psi") is not None and row["test"] != "psi":
+        subtitle += f" · PSI {row['psi']:.2g} ({row['psi_band']})"
+    fig.update_layout(xaxis_title=x_title, legend={"orientation": "h", "y": -0.25, "yanchor": "top"})
+    return _frame(fig, title, subtitle)
 
 
 def feature_distribution_figure(report, column: str) -> go.Figure:
@@ -89,12 +114,14 @@ def drift_summary_figure(report) -> go.Figure:
             hovertemplate=("%{y}<br>%{customdata[0]} = %{customdata[1]:.3g} (threshold %{customdata[2]:.3g})"
                            "<br>importance %{customdata[3]:.1%}<br>PSI %{customdata[4]:.3f}<extra></extra>"))
     fig.add_vline(x=1.0, line_dash="dash", line_color="#555", annotation_text="threshold")
-    fig.update_layout(title={"text": "Drift per feature", "subtitle": {"text": report.headline}},
-                      xaxis_title="Drift score (1 = the test's threshold; above = drift)",
-                      yaxis_title="Feature" + (" (importance; most important on top)" if has_importance else ""),
+    fig.update_layout(xaxis_title="Drift score (1 = the test's threshold; above = drift)",
+                      yaxis_title="Feature (importance)" if has_importance else "Feature",
                       yaxis={"categoryorder": "array", "categoryarray": [name[r["column"]] for r in rows]},
-                      height=max(300, 22 * len(rows) + 120), barmode="overlay")
-    return fig
+                      barmode="overlay")
+    # the subtitle says the order; the plot is at least as tall as its y-axis title is long
+    order = "most important on top" if has_importance else "highest score on top"
+    return _frame(fig, "Drift per feature", f"{report.headline} ({order})",
+                  height=max(HEIGHT - 50, 22 * len(rows) + TOP_MARGIN + BOTTOM_MARGIN))
 
 
 def drift_over_time_figure(report) -> go.Figure:
@@ -114,9 +141,9 @@ def drift_over_time_figure(report) -> go.Figure:
     share = report.dataset.get("threshold", 0.5)
     fig.add_hline(y=share, line_dash="dash", line_color="#555", annotation_text="dataset drift")
     unit = "week" if periods and periods[0]["freq"] == "W" else "day"
-    fig.update_layout(title={"text": f"Drift per {unit}"}, xaxis_title=unit.capitalize(),
+    fig.update_layout(xaxis_title=unit.capitalize(),
                       yaxis={"title": {"text": "Share of drifted features"}, "tickformat": ".0%", "range": [0, 1]},
                       yaxis2={"title": {"text": "Worst PSI"}, "overlaying": "y", "side": "right",
                               "rangemode": "tozero"},
-                      legend={"orientation": "h", "y": -0.2})
-    return fig
+                      legend={"orientation": "h", "y": -0.25, "yanchor": "top"})
+    return _frame(fig, f"Drift per {unit}", "share of drifted features and the worst PSI of each")

@@ -22,8 +22,9 @@ from plotly.subplots import make_subplots
 
 from automl.plots.evaluation import HEIGHT, TEMPLATE, style
 
-MIN_TRIALS_IMPORTANCE = 2
-SLICE_COLUMNS = 4
+MIN_TRIALS_IMPORTANCE = 8  # fANOVA on fewer completed trials ranks noise
+MIN_SLICE_TRIALS = 5  # per algorithm: fewer dots per panel show no trend
+SLICE_COLUMNS = 2  # panels stay readable on a phone (390 px): four per row made their axis titles collide
 
 
 def _label(algorithm: str) -> str:
@@ -152,6 +153,9 @@ def importance_figure(study: Any, scope: str = "all trials", top: int = 15) -> t
     part = table[table["scope"] == scope]
     if part.empty:
         return None, f"No importances for '{scope}' (too few completed trials vary its parameters)."
+    if len(part) < 2:  # one bar ("algorithm", 1.0) compares nothing
+        return None, (f"Only {part['param'].iloc[0]} varied across enough completed trials in {scope}; "
+                      "parameter importance needs at least two parameters to compare.")
     part = part.sort_values("importance", ascending=False).head(top).iloc[::-1]
     colours = ["#e45756" if p == "algorithm" else "#4c78a8" for p in part["param"]]
     fig = go.Figure(go.Bar(x=part["importance"], y=part["param"], orientation="h", marker_color=colours,
@@ -163,15 +167,21 @@ def importance_figure(study: Any, scope: str = "all trials", top: int = 15) -> t
     return fig, note
 
 
-def slice_figures(source: Any, metric_label: str = "CV score") -> dict[str, go.Figure]:
-    """Per algorithm with 2+ completed trials, score against each of its parameters, coloured by trial number."""
+def slice_figures(source: Any, metric_label: str = "CV score",
+                  skipped: dict[str, str] | None = None) -> dict[str, go.Figure]:
+    """Per algorithm with ``MIN_SLICE_TRIALS`` completed trials, score against each parameter that varied,
+    coloured by trial number; ``skipped`` receives, per algorithm left out, the reason."""
     trials = trials_frame(source)
     done = trials[(trials["state"] == "complete") & trials["value"].notna()]
-    figures = {}
+    figures, skipped = {}, {} if skipped is None else skipped
     for algorithm, part in done.groupby("algorithm", sort=False):
+        if len(part) < MIN_SLICE_TRIALS:
+            skipped[algorithm] = f"{len(part)} completed trial{'s' * (len(part) != 1)}"
+            continue
         params = pd.DataFrame(list(part["params"]), index=part.index)
-        names = [c for c in params.columns if params[c].notna().any()]
-        if not names or len(part) < 2:  # one point per panel shows nothing
+        names = [c for c in params.columns if params[c].astype(str).nunique() > 1]  # a constant shows nothing
+        if not names:
+            skipped[algorithm] = "no parameter varied"
             continue
         cols = min(SLICE_COLUMNS, len(names))
         nrows = -(-len(names) // cols)
@@ -211,5 +221,10 @@ def search_figures(source: Any, greater_is_better: bool | None = None,
         figures["importance"] = importance
     if note:
         notes["importance"] = note
-    figures.update({f"slice:{a}": f for a, f in slice_figures(source, metric_label).items()})
+    skipped: dict[str, str] = {}
+    figures.update({f"slice:{a}": f for a, f in slice_figures(source, metric_label, skipped).items()})
+    if skipped:
+        notes["slices"] = (f"No slice plot for {', '.join(f'{_label(a)} ({why})' for a, why in skipped.items())}: "
+                           f"a slice plot needs at least {MIN_SLICE_TRIALS} completed trials of an algorithm "
+                           "whose parameters vary.")
     return figures, notes

@@ -16,6 +16,8 @@ from automl.experiment import Experiment
 from automl.search._budget import Budget
 from automl.search._leaderboard import counts, trial_rows
 
+SEARCHING = "searching"
+SEARCH_OVER = "refitting"  # the leader's phase once its search has ended: remote workers stop on it
 CANCEL_GRACE_S = 10.0  # after a cancel, the refit of the best trial may take about this long
 
 
@@ -79,7 +81,7 @@ class ProgressReporter:
         if self.exp.cancel_requested or self.budget.search_remaining() <= 0:
             study.stop()
 
-    def report(self, study: optuna.Study, phase: str = "searching") -> None:
+    def report(self, study: optuna.Study, phase: str = SEARCHING) -> None:
         self.last = time.monotonic()
         trials = trial_rows(study.get_trials(deepcopy=False))
         done = trials[trials["state"] == "complete"]

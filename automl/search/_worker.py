@@ -30,6 +30,7 @@ from automl.experiment import Experiment, ExperimentMeta, Workspace
 from automl.metrics import get_metric
 from automl.search._budget import Budget
 from automl.search._objective import Objective
+from automl.search._progress import SEARCH_OVER
 from automl.search._space import SearchSpace
 from automl.search._storage import open_storage, started_trials, study_strategies
 from automl.search._study import record_failures
@@ -150,7 +151,7 @@ def _objective(meta: ExperimentMeta, exp: Experiment | None, data, n_jobs: int |
     train = _training_rows(meta, exp, data)
     X, y = train.drop(columns=[target]), train[target]
     algorithms = list(config.algorithms) if config.algorithms is not None else None
-    algos = [a for a in get_algorithms(algorithms, task) if a.suits(task, len(X))[0]]
+    algos = [a for a in get_algorithms(algorithms, task) if a.suits(task, len(X), bool(config.onnx_only))[0]]
     space = SearchSpace(X=X, y=y, schema=meta.schema, task=task, metric=get_metric(meta.metric, task),
                         algorithms=algos, classes=list(meta.classes), positive=meta.positive_class,
                         cv_folds=config.cv_folds, seed=config.seed)
@@ -185,7 +186,7 @@ def _leader_done(exp: Experiment | None) -> str | None:
         return None
     if exp.cancel_requested:
         return "cancelled"
-    if (exp.progress or {}).get("phase") not in (None, "searching") or exp.status != ex.RUNNING:
+    if (exp.progress or {}).get("phase") == SEARCH_OVER or exp.status != ex.RUNNING:
         return "search finished"
     return None
 

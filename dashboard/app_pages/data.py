@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from automl.data import TASKS, detect_task, max_file_bytes
+from automl.data import TASKS, detect_task, guess_target, max_file_bytes
 from automl.data.samples import SAMPLES
 from automl.errors import AutoMLError
 from automl.plots.data import column_distribution
@@ -38,8 +38,11 @@ if picked is not None:
     try:
         frame = state.read_cached(picked.digest, picked.data, picked.name)
     except AutoMLError as err:
-        show_error(err)  # the previous table (if any) stays chosen
-        picked = None
+        show_error(err)  # the previous table (if any) stays chosen, but isn't shown as if it were this file
+        if current is not None:
+            st.caption(f"Training still uses the table chosen before, **{plain(current.name)}**, until a file "
+                       "reads. Fix the file, or switch back to a sample.")
+        st.stop()
     else:
         if current is None or current.digest != picked.digest:
             state.set_table(picked)
@@ -54,10 +57,13 @@ if picked is None or current.digest != picked.digest:  # otherwise `frame` is th
 st.markdown(f"**{plain(current.name)}** · {len(frame):,} rows × {frame.shape[1]:,} columns")
 
 columns = list(frame.columns)
-default_target = current.target if current.target in columns else columns[-1]
+guess = guess_target(frame)
+default_target = current.target if current.target in columns else guess.column
 left, right = st.columns(2)
 target = left.selectbox("Target (the column to predict)", columns, index=columns.index(default_target),
                         key=f"data_target_{current.digest}")
+if target == guess.column and not any(s.file == current.name and s.target == target for s in SAMPLES):
+    left.caption(f"Guessed, because {plain(guess.reason)}. Pick another column if it isn't the one to predict.")
 detected = detect_task(frame[target])
 task_choice = right.selectbox("Task", ["auto"] + list(TASKS), key=f"data_task_{current.digest}",
                               format_func=lambda t: f"auto (detected: {detected})" if t == "auto" else t)
@@ -91,7 +97,7 @@ st.dataframe(profile.columns, hide_index=True, width="stretch",
 
 st.subheader("Distributions")
 shown = st.multiselect("Columns to plot", columns, default=[target] + facts.features[:5],
-                       key=f"data_plot_{current.digest}")
+                       key=f"data_plot_{current.digest}_{target}")  # follows the chosen target
 kinds = dict(zip(profile.columns["column"], profile.columns["kind"]))
 grid = st.columns(3)
 for i, name in enumerate(shown):

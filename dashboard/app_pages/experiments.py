@@ -9,6 +9,7 @@ from automl.errors import AutoMLError
 from automl.evaluation import compare
 from dashboard import state
 from dashboard.components import plain, show_error, table_download
+from dashboard.lifecycle import champion_form
 from dashboard.navigation import RESULTS
 
 st.title("Experiments")
@@ -56,6 +57,8 @@ if selected:
 
     if c3.button("Delete…", icon=":material/delete:"):
         confirm_delete(row["id"], row["name"])
+    if row["status"] == "completed":
+        champion_form(ws, ws.get(row["id"]))
 
 st.subheader("Compare two experiments")
 ids = table["id"].tolist()
@@ -69,17 +72,31 @@ b = c2.selectbox("Second", ids, index=1, format_func=labels.get, key="cmp_b")
 if a == b:
     st.caption("Pick two different experiments.")
     st.stop()
-tables = compare(ws.get(a), ws.get(b))
+try:
+    comparison = compare(ws.get(a), ws.get(b))
+except AutoMLError as err:
+    show_error(err)
+    st.stop()
+if comparison.refused:
+    st.warning(plain(comparison.refused), icon=":material/block:")
+    st.stop()
 st.markdown("**Summary**")
-st.dataframe(tables["summary"], width="stretch")
+st.dataframe(comparison.summary, width="stretch")
 st.markdown("**Held-out metrics**")
-st.dataframe(tables["holdout"], width="stretch")
+for note in comparison.notes:
+    st.warning(plain(note), icon=":material/error:")
+if comparison.holdout.empty:
+    st.caption("Neither experiment has held-out metrics.")
+else:
+    st.dataframe(comparison.holdout, hide_index=True, width="stretch")
+    st.caption("★ marks the better value of each metric (higher or lower, as that metric prefers). A gap smaller "
+               "than the bootstrap intervals may be noise.")
 st.markdown("**Configuration differences**")
-if tables["config"].empty:
+if comparison.config.empty:
     st.caption("Same configuration.")
 else:
-    st.dataframe(tables["config"], width="stretch")
+    st.dataframe(comparison.config, width="stretch")
 everything = pd.concat([t.astype(str).reset_index().rename(columns={"index": "row"}).assign(table=name)
-                        for name, t in tables.items()], ignore_index=True)
+                        for name, t in comparison.tables().items()], ignore_index=True)
 table_download(everything[["table", *everything.columns.drop("table")]], "Comparison (CSV)",
                f"compare-{a[:8]}-{b[:8]}.csv", key="dl_compare")

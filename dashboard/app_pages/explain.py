@@ -25,9 +25,10 @@ except AutoMLError as err:
     show_error(err)
     st.stop()
 
-note = (f"SHAP values ({explanation.explainer}) of {explanation.n_rows_used:,} training rows"
-        + (f", a seeded sample of {explanation.n_rows_total:,}" if explanation.n_rows_used < explanation.n_rows_total
-           else "") + f", in {explanation.output}, summed over each original column's encoded parts.")
+note = (f"SHAP values of {explanation.n_rows_used:,} training rows"
+        + (f" (a seeded sample of {explanation.n_rows_total:,})" if explanation.n_rows_used < explanation.n_rows_total
+           else "") + f", in {explanation.output}, summed over each original column's encoded parts. "
+        + f"Explainer: {explanation.explainer}.")
 st.caption(note)
 
 tab_global, tab_row, tab_dep = st.tabs(["Global", "One row", "Dependence"])

@@ -76,17 +76,23 @@ c1.metric("Features drifted", f"{int(table['drifted'].sum())} / {len(table)}" if
 if report.importance:
     c2.metric("Importance carried by drifted features", f"{report.importance['drifted_share']:.0%}")
 st.plotly_chart(drift_summary_figure(report), width="stretch", key="mon_summary")
-st.dataframe(table, hide_index=True, width="stretch")
+st.caption("Each row says which test decided and why its PSI band may disagree: PSI measures the size of a "
+           "shift, a p-value test its significance.")
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={"reason": st.column_config.TextColumn("reason", width="large")})
 table_download(table, "Drift table (CSV)", f"{exp.id}-drift.csv", key="dl_drift")
 feature = st.selectbox("Feature", table["column"].tolist(), key="mon_feature")
 st.plotly_chart(feature_distribution_figure(report, feature), width="stretch", key="mon_feature_fig")
+reason = table.set_index("column")["reason"].get(feature) if "reason" in table else None
+if reason:
+    st.caption(plain(f"{feature}: {reason}."))
 if report.prediction:
     st.plotly_chart(prediction_distribution_figure(report), width="stretch", key="mon_pred_fig")
-if report.performance:
-    st.subheader("Performance")
-    st.caption("Held out at training, estimated from the model's probabilities without labels (CBPE), and actual "
-               f"on the {report.performance.get('labelled_rows', 0):,} live rows with a known outcome.")
-    st.dataframe(report.performance["rows"], hide_index=True, width="stretch")
+st.subheader("Performance")
+st.caption(plain(report.performance_caption()))
+performance = report.performance_table()
+if performance is not None:
+    st.dataframe(performance, hide_index=True, width="stretch")
 if report.over_time:
     st.plotly_chart(drift_over_time_figure(report), width="stretch", key="mon_time_fig")
 
@@ -116,7 +122,11 @@ else:
             return
         st.dataframe(champion_vs_challenger(exp, challenger), hide_index=True, width="stretch")
         if status == "completed" and st.button("Promote the challenger", icon=":material/military_tech:"):
-            promote(exp, challenger)
+            try:
+                promote(exp, challenger, by=state.actor())
+            except AutoMLError as err:
+                show_error(err)
+                return
             state.set_experiment(challenger.id)
             st.rerun(scope="app")
 

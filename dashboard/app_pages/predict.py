@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
-from automl.data import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, proba_class, read_table
-from automl.deploy import predict_experiment, to_safe_csv
+from automl.data import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, REGRESSION, proba_class, read_table
+from automl.deploy import form_warnings, format_number, predict_experiment, to_safe_csv
 from automl.errors import AutoMLError
-from dashboard import explain_cache, state
+from dashboard import cached, explain_cache, state
 from dashboard.components import experiment_header, plain, require_experiment, require_model, show_error
 
 st.title("Predict")
@@ -25,14 +26,25 @@ batch_tab, form_tab = st.tabs(["Batch (a file)", "One row (a form)"])
 with batch_tab:
     upload = st.file_uploader("Rows to predict (CSV, Parquet or Excel)", key=f"pred_upload_{exp.id}",
                               type=["csv", "tsv", "txt", "parquet", "pq", "xlsx", "xls"])
+    log_batch = st.toggle("Add these rows to the prediction log (Monitor compares it with the training data)",
+                          value=True, key=f"pred_log_{exp.id}")
     if upload is not None:
+        data = upload.getvalue()
+        # One upload is predicted (and logged) once: a download click or a tab switch reruns the page.
+        key = (hashlib.sha256(data).hexdigest(), version, log_batch)
+        done = st.session_state.get(f"pred_batch_{exp.id}")
         try:
-            frame = read_table(upload.getvalue(), name=upload.name)
-            result = predict_experiment(exp, frame, log=True, source="batch")
+            if done is None or done[0] != key:
+                frame = read_table(data, name=upload.name)
+                st.session_state[f"pred_batch_{exp.id}"] = done = (
+                    key, predict_experiment(exp, frame, log=log_batch, source="batch"))
         except AutoMLError as err:
             show_error(err)
         else:
-            st.success(f"{len(result.frame):,} rows predicted and logged."
+            result = done[1]
+            logged = (f"{len(result.inputs):,} rows added to the prediction log." if log_batch else
+                      "Not logged (the switch above is off).")
+            st.success(f"{len(result.frame):,} rows predicted. {logged}"
                        + (f" {result.n_errors:,} rows had unreadable values (see the `errors` column); they were "
                           "predicted with those values treated as missing." if result.n_errors else ""))
             for warning in result.warnings:
@@ -56,7 +68,7 @@ with form_tab:
             if col.kind == NUMERIC:
                 lo, hi = col.minimum, col.maximum
                 values[col.name] = box.number_input(plain(col.name), value=None, placeholder="empty = missing",
-                                                    help=f"training range {lo:g} – {hi:g}")
+                                                    help=f"training range {format_number(lo)} – {format_number(hi)}")
             elif col.kind in (CATEGORICAL, BOOLEAN):
                 values[col.name] = box.selectbox(plain(col.name), col.categories, index=None,
                                                  placeholder="empty = missing", accept_new_options=True)
@@ -66,14 +78,18 @@ with form_tab:
         submitted = st.form_submit_button("Predict", type="primary", icon=":material/bolt:")
     if submitted:
         row = pd.DataFrame([values])
+        for warning in form_warnings(schema, values):
+            st.warning(plain(warning), icon=":material/warning:")
         try:
             result = predict_experiment(exp, row, log=True, source="form")
         except AutoMLError as err:
             show_error(err)
         else:
             out = result.outputs.iloc[0]
-            st.metric("Prediction", str(out["prediction"]))
-            probas = {proba_class(k): v for k, v in out.items() if proba_class(k) is not None}
+            shown = (format_number(float(out["prediction"]), cached.target_decimals(exp.id, version))
+                     if exp.task == REGRESSION else str(out["prediction"]))
+            st.metric("Prediction", shown)
+            probas = {str(proba_class(k)): f"{v:.1%}" for k, v in out.items() if proba_class(k) is not None}
             if probas:
                 st.dataframe(pd.DataFrame([probas]), hide_index=True)
             try:

@@ -8,9 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from automl.errors import AutoMLError
+from automl.evaluation import format_interval, format_metric
 from automl.experiment import COMPLETED, FINISHED, model_summary, shipped_rows_text
 from dashboard import cached, state
 from dashboard.components import experiment_header, plain, require_experiment, show_error, table_download
+from dashboard.lifecycle import resume_control
 from dashboard.navigation import TRAIN
 
 st.title("Results")
@@ -24,9 +26,11 @@ if status not in FINISHED:
     st.stop()
 if status == "failed" or not exp.has_model:
     st.error(f"This experiment has no model: {plain(exp.no_model_reason())}.")
+    resume_control(exp, "results")
     st.stop()
 if status != COMPLETED:
     st.warning("The search was cancelled; these are the results of the best model found until then.")
+    resume_control(exp, "results")
 
 version = state.meta_version(exp)
 try:
@@ -45,14 +49,14 @@ st.caption(f"{held_out} rows the search never saw · model: {summary.short} · "
 if shipped_rows_text(record):
     st.caption(shipped_rows_text(record))
 headline = evaluation.headline
-low, high = evaluation.interval or (None, None)
 cols = st.columns(min(len(evaluation.metrics), 6))
+interval = format_interval(evaluation.interval)  # the stored figures, written as every other view writes them
 for i, (name, value) in enumerate(evaluation.metrics.items()):
-    help_text = f"95% bootstrap interval {low:.4f} – {high:.4f}" if name == headline and low is not None else None
-    cols[i % len(cols)].metric(evaluation.label(name), "n/a" if value is None else f"{value:.4f}", help=help_text)
-if low is not None:
-    st.caption(f"{evaluation.label(headline)}: {evaluation.metrics[headline]:.4f} "
-               f"(95% bootstrap interval {low:.4f} – {high:.4f}); a difference smaller than this range may be noise.")
+    help_text = f"95% bootstrap interval {interval}" if name == headline and interval else None
+    cols[i % len(cols)].metric(evaluation.label(name), format_metric(value), help=help_text)
+if interval:
+    st.caption(f"{evaluation.label(headline)}: {format_metric(evaluation.metrics[headline])} "
+               f"(95% bootstrap interval {interval}); a difference smaller than this range may be noise.")
 if evaluation.per_class is not None:
     with st.expander("Per-class metrics"):
         st.dataframe(evaluation.per_class, hide_index=True, width="stretch")
@@ -142,20 +146,16 @@ if c2.button("Prepare the safe and ONNX files", icon=":material/inventory_2:",
              help="skops (loads without running code), ONNX where the model converts, and the model card."):
     st.session_state[f"bundle_{exp.id}"] = True
 if st.session_state.get(f"bundle_{exp.id}"):
-    try:
-        files = cached.export_files(exp.id, version)
-    except AutoMLError as err:
-        show_error(err)
-    else:
-        c2.download_button("Model (skops, safe to load)", files["skops"], file_name=f"{exp.id}-model.skops",
-                           icon=":material/download:")
-        if files["onnx"] is not None:
-            c2.download_button("Model (ONNX)", files["onnx"], file_name=f"{exp.id}-model.onnx",
-                               icon=":material/download:")
+    files = cached.export_files(exp.id, version)
+    for fmt, label, suffix in (("skops", "Model (skops, safe to load)", "model.skops"),
+                               ("onnx", "Model (ONNX)", "model.onnx"),
+                               ("bundle", "Bundle (models + model card, zip)", "bundle.zip")):
+        data, problem = files[fmt]
+        if data is None:
+            c2.caption(plain(problem))  # in its place: the other files are still offered
         else:
-            c2.caption(f"No ONNX file: {files['onnx_reason']}")
-        c2.download_button("Bundle (models + model card, zip)", files["bundle"], file_name=f"{exp.id}-bundle.zip",
-                           icon=":material/download:")
+            c2.download_button(label, data, file_name=f"{exp.id}-{suffix}", icon=":material/download:",
+                               key=f"dl_{fmt}")
 if c3.button("Build the HTML report", icon=":material/description:",
              help="One self-contained file that opens without network: share it by email."):
     st.session_state[f"report_{exp.id}"] = True

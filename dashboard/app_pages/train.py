@@ -6,7 +6,7 @@ import streamlit as st
 
 from automl import runner
 from automl.algorithms import get_algorithms
-from automl.data import detect_task
+from automl.data import detect_task, guess_target
 from automl.errors import AutoMLError
 from automl.experiment import FINISHED
 from automl.metrics import DEFAULT_METRIC, METRICS, metrics_for
@@ -29,7 +29,7 @@ if table is None:
     st.stop()
 
 frame = state.read_cached(table.digest, table.data, table.name)
-target = table.target if table.target in frame.columns else frame.columns[-1]
+target = table.target if table.target in frame.columns else guess_target(frame).column
 task = table.task or detect_task(frame[target])
 st.markdown(f"Table **{plain(table.name)}** · target **{plain(target)}** · task **{task}**  "
             f"(change them on the Data page)")
@@ -57,6 +57,9 @@ with st.form("train_form"):
     refit_full = c9.checkbox("Refit on all rows after the held-out report", value=True,
                              help="The shipped model then learns from the held-out rows too; its held-out scores "
                                   "are those of the same configuration fitted without them.")
+    onnx_only = st.checkbox("Only models that export to ONNX", value=False,
+                            help="For mobile or embedded use: the search and the ensemble keep to algorithms "
+                                 "with an ONNX converter, so the model always has an ONNX file.")
     start = st.form_submit_button("Start", type="primary", icon=":material/play_arrow:")
 
 if start:
@@ -66,7 +69,8 @@ if start:
         new = runner.start(state.workspace().root, target, data_bytes=table.data, filename=table.name, name=name,
                            task=table.task, time_budget=float(time_budget), trials=int(trials) or None,
                            metric=metric, cv_folds=folds, holdout=float(holdout), algorithms=chosen,
-                           seed=int(seed), ensemble=ensemble, refit_full=refit_full)
+                           seed=int(seed), ensemble=ensemble, refit_full=refit_full,
+                           onnx_only=onnx_only)
     except AutoMLError as err:
         show_error(err)
     else:

@@ -8,7 +8,7 @@ import re
 import joblib
 import pandas as pd
 import pytest
-from browser import ARTIFACTS, browser, require_chromium, start_streamlit  # noqa: F401 (a fixture)
+from browser import browser, no_exception, require_chromium, shot, start_streamlit  # noqa: F401 (a fixture)
 from conftest import DATA
 
 from automl.experiment import MODEL
@@ -24,15 +24,6 @@ def server(tmp_path_factory):
     yield url, ws
     proc.terminate()
     proc.wait(timeout=20)
-
-
-def no_exception(page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def wait_chart(page, text: str, timeout: float = 60_000) -> None:
@@ -111,7 +102,7 @@ def test_upload_train_results_share_download(server, browser, tmp_path):
     batch = tmp_path / "batch.csv"
     pd.read_csv(DATA / "credit-g.csv").drop(columns=["class"]).head(40).to_csv(batch, index=False)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(batch))
-    page.get_by_text("40 rows predicted and logged").wait_for(timeout=60_000)
+    page.get_by_text("40 rows predicted. 40 rows added to the prediction log.").wait_for(timeout=60_000)
     with page.expect_download() as info:
         page.get_by_role("button", name="Download predictions (CSV)").click()
     info.value.save_as(tmp_path / "pred.csv")

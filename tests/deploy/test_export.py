@@ -128,7 +128,7 @@ def test_onnx_applies_a_saved_decision_threshold(fitted, tmp_path):
     assert type(export.load_model(export.export_skops(exp))).__name__ == "ThresholdClassifier"
 
 
-def test_ensemble_and_dates_get_no_onnx_file_but_skops_works(fitted, tmp_path):
+def test_ensemble_exports_to_onnx_and_dates_get_no_onnx_file_but_skops_works(fitted, tmp_path):
     from automl.final import WeightedEnsemble
 
     src = fitted("lightgbm", "binary")
@@ -136,17 +136,22 @@ def test_ensemble_and_dates_get_no_onnx_file_but_skops_works(fitted, tmp_path):
     members = [src.load_model(), fitted("logistic_regression", "binary").load_model()]
     ensemble = WeightedEnsemble(members, [0.7, 0.3], "binary")._set_fitted()
     exp.save_model(ensemble)
-    exp.update(model={"kind": "ensemble", "algorithm": "ensemble", "ensemble": {"members": []}})
-    ok, why = export.onnx_support(exp)
-    assert not ok and "ensemble" in why
-    with pytest.raises(AutoMLError, match="ensemble"):
-        export.export_onnx(exp)
-    assert not exp.file("export/model.onnx").exists()
+    exp.update(model={"kind": "ensemble", "algorithm": "ensemble", "ensemble": {"members": [
+        {"trial": 0, "algorithm": "lightgbm", "weight": 0.7},
+        {"trial": 1, "algorithm": "logistic_regression", "weight": 0.3}]}})
+    assert export.onnx_support(exp) == (True, "")
     X = _features(exp)
+    for rows in (X, _with_missing(X)):
+        labels, proba = export.onnx_predict(export.export_onnx(exp), rows)
+        _assert_same(ensemble, exp, rows, labels, proba)
     loaded = export.load_skops(export.export_skops(exp))
     np.testing.assert_allclose(loaded.predict_proba(X), ensemble.predict_proba(X), atol=1e-12)
     names = zipfile.ZipFile(io.BytesIO(export.bundle(exp))).namelist()
-    assert "model.onnx" not in names and {"model.joblib", MODEL, "README.md"} <= set(names)
+    assert {"model.onnx", "model.joblib", MODEL, "README.md"} <= set(names)
+    exp.update(model={"kind": "ensemble", "algorithm": "ensemble", "ensemble": {"members": [
+        {"trial": 0, "algorithm": "knn", "weight": 1.0}]}})
+    ok, why = export.onnx_support(exp)  # a member the registry says can't convert: refused, with its reason
+    assert not ok and ALGORITHMS["knn"].onnx_reason in why
 
     rng = np.random.default_rng(0)
     days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, 240), unit="D")

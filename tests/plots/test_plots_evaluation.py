@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 from conftest import DATA, SAMPLES
 from heldout_helpers import make_experiment, predictions
@@ -126,21 +127,32 @@ def test_search_figures_on_a_real_study_with_pruned_and_failed_trials():
     check(fig)
     assert set(fig.data[0].y) <= {"lightgbm:learning_rate", "lightgbm:num_leaves", "lightgbm:class_weight"}
     slices = slice_figures(study)
-    assert set(slices) == {"lightgbm", "ridge"} and len(slices["lightgbm"].data) == 3
-    assert {t.name for t in slices["lightgbm"].data} == {"learning_rate", "num_leaves", "class_weight"}
+    lgbm = pd.DataFrame([t.params for t in study.trials if t.state.name == "COMPLETE"
+                         and t.params["algorithm"] == "lightgbm"])
+    varying = {c.split(":")[1] for c in lgbm.columns if c != "algorithm" and lgbm[c].astype(str).nunique() > 1}
+    assert set(slices) == {"lightgbm", "ridge"} and len(slices["lightgbm"].data) == len(varying) >= 2
+    assert {t.name for t in slices["lightgbm"].data} == varying  # a parameter that never varied has no panel
     assert slices["ridge"].layout.xaxis.type == "log"  # alpha spans 1e-3..1e3
     figures, notes = search_figures(study)
     assert {"history", "importance", "slice:lightgbm", "slice:ridge"} <= set(figures)
 
 
-@pytest.mark.parametrize("n_trials", [0, 1, 2])
+@pytest.mark.parametrize("n_trials", [0, 1, 2, 7])
 def test_search_figures_never_raise_on_tiny_studies(n_trials):
     study = study_with(n_trials)
     figures, notes = search_figures(study)
     assert "history" in figures and figures["history"].layout.xaxis.title.text == "Trial"
     fig, reason = importance_figure(study)
-    if n_trials < 2:
-        assert fig is None and "at least 2 completed trials" in reason and "importance" in notes
+    assert fig is None and "at least 8 completed trials" in reason and "importance" in notes
+    assert not [k for k in figures if k.startswith("slice:")] and (n_trials == 0 or "slices" in notes)
     rows = trial_rows(study.get_trials())  # the dashboard's table of trials works as a source too
     dict_figures, dict_notes = search_figures(rows.to_dict("records"), greater_is_better=True)
     assert "history" in dict_figures and "Optuna study" in dict_notes["importance"]
+
+
+def test_importance_with_one_varying_parameter_is_a_sentence_not_one_bar():
+    """Ten trials that differ only in the algorithm: one bar ('algorithm', 1.0) would say nothing."""
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(lambda t: {"a": 0.7, "b": 0.8}[t.suggest_categorical("algorithm", ["a", "b"])], n_trials=10)
+    figures, notes = search_figures(study)
+    assert "importance" not in figures and "at least two parameters" in notes["importance"]
