@@ -100,7 +100,11 @@ def test_the_copy_button_puts_the_share_link_on_the_clipboard(served, browser):
     page = ctx.new_page()
     page.goto(f"{url}/results?experiment={exp.id}")
     page.get_by_text("Held-out metrics").wait_for(timeout=30_000)
-    link = page.get_by_role("textbox", name="Share this experiment (copy the link)").input_value()
+    box = page.get_by_role("textbox", name="Share this experiment (copy the link)")
+    deadline = time.monotonic() + 30
+    while exp.id not in box.input_value() and time.monotonic() < deadline:
+        time.sleep(0.2)  # the box is drawn again once the page knows its own address
+    link = box.input_value()
     page.get_by_role("button", name="Copy link").click()
     page.get_by_role("button", name="Copied").wait_for(timeout=5_000)
     assert page.evaluate("navigator.clipboard.readText()") == link and exp.id in link
