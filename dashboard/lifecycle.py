@@ -39,7 +39,11 @@ def resume_control(exp: Experiment, where: str) -> None:
 
 def standing_note(exp: Experiment) -> None:
     """Whether this experiment is the champion of a registered name, or was superseded and by which one."""
-    standing = Registry(state.workspace()).standing(exp.id)
+    try:
+        standing = Registry(state.workspace()).standing(exp.id)
+    except AutoMLError as err:  # a damaged registry.json: say so once, the page itself still works
+        show_error(err)
+        return
     if standing is None:
         return
     who = f" by {plain(standing.by)}" if standing.by else ""

@@ -163,3 +163,11 @@ def test_every_page_says_who_is_champion_and_who_was_superseded(two_runs):
     listing = open_page("experiments").dataframe[0].value.set_index("id")
     assert listing.loc[new.id, "registry"] == "champion of survival"
     assert listing.loc[old.id, "registry"].startswith(f"superseded by {new.id}")
+
+
+def test_a_damaged_registry_is_one_message_and_the_page_still_works(copied_ws):
+    (copied_ws.path.parent / "registry.json").write_text("{not json")
+    at = open_page("results", experiment=copied_ws.id)
+    assert not at.exception and "Held-out metrics" in [s.value for s in at.subheader]
+    shown = " ".join(e.value for e in at.error).replace("\\", "")  # the message reaches Markdown escaped
+    assert "model registry" in shown and "registry.json" in shown
