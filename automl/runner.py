@@ -30,12 +30,13 @@ RESUMABLE = (ex.CANCELLED, ex.FAILED)
 
 def start(workspace: str | os.PathLike | None, target: str, *, data_path: str | os.PathLike | None = None,
           data_bytes: bytes | None = None, filename: str | None = None, name: str | None = None,
-          **options: Any) -> Experiment:
-    """Create the experiment, store the table in it (for uploads) and launch the worker."""
+          owner: str | None = None, **options: Any) -> Experiment:
+    """Create the experiment (owned by ``owner``: the signed-in email, or this machine's dashboard user), store
+    the table in it (for uploads) and launch the worker."""
     if data_bytes is None and data_path is None:
         raise ValueError("start() needs data_path or data_bytes")
     workspace = Workspace(workspace)
-    exp = workspace.create(name=name, status=ex.QUEUED, target=target)
+    exp = workspace.create(name=name, owner=owner or ex.machine_owner("dashboard"), status=ex.QUEUED, target=target)
     try:
         proc = _launch(exp, data_path, data_bytes, filename, target, options)
     except BaseException as err:
@@ -72,14 +73,16 @@ def _spawn(exp: Experiment) -> subprocess.Popen:
 
 
 def start_retrain(champion: Experiment, live, workspace: str | os.PathLike | None = None,
-                  time_budget: float | None = None, trials: int | None = None) -> Experiment:
-    """Start (in the background) a challenger trained on the champion's training rows plus labelled live rows."""
+                  time_budget: float | None = None, trials: int | None = None, by: str | None = None) -> Experiment:
+    """Start (in the background) a challenger trained on the champion's training rows plus labelled live rows;
+    ``by`` (who asked) owns the challenger."""
     table, options, added = retrain_request(champion, live, time_budget=time_budget, trials=trials)
     buffer = io.BytesIO()
     table.to_parquet(buffer, index=False)
     challenger = start(workspace or champion.path.parent, champion.target, data_bytes=buffer.getvalue(),
-                       filename="retrain.parquet", name=f"{champion.name} · retrained", **options)
+                       filename="retrain.parquet", name=f"{champion.name} · retrained", owner=by, **options)
     challenger.update(champion=champion.id, live_rows_added=added)
+    ex.record_change(champion.path, by, "retrained", f"challenger {challenger.id}, {added:,} live rows added")
     return challenger
 
 
@@ -101,7 +104,8 @@ def resume_blocker(exp: Experiment) -> str | None:
     return None
 
 
-def start_resume(exp: Experiment, time_budget: float | None = None, trials: int | None = None) -> Experiment:
+def start_resume(exp: Experiment, time_budget: float | None = None, trials: int | None = None,
+                 by: str | None = None) -> Experiment:
     """Continue a cancelled or failed search in the background, for another time or trial budget."""
     from automl.errors import AutoMLError
 
@@ -113,12 +117,14 @@ def start_resume(exp: Experiment, time_budget: float | None = None, trials: int 
     proc = _spawn(exp)
     exp.update(pid=proc.pid)
     threading.Thread(target=proc.wait, daemon=True).start()
+    ex.record_change(exp.path, by, "resumed", f"for {time_budget:.0f} s more" if time_budget else "")
     return exp
 
 
-def cancel(exp: Experiment) -> None:
+def cancel(exp: Experiment, by: str | None = None) -> None:
     """Ask the worker to stop after the current fold; it keeps the best model found so far."""
     exp.request_cancel()
+    ex.record_change(exp.path, by, "cancelled")
 
 
 def _run(path: str) -> int:

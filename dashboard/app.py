@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from dashboard import signin  # noqa: E402
 from dashboard.navigation import PAGES  # noqa: E402
 
 # A local file, not a Material icon name: Streamlit fetches those favicons from a font CDN, which fails offline.
@@ -21,4 +22,5 @@ st.set_page_config(page_title="AutoML dashboard", page_icon=str(ROOT / "dashboar
 # element toolbar (full screen) stays.
 st.html("<style>@media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none !important; } }"
         "</style>")
+signin.gate()  # with sign-in on, nothing below runs for someone not signed in: every page, every link
 st.navigation(PAGES).run()

@@ -65,8 +65,8 @@ def threshold_figure(exp_id: str, version: float, threshold: float):
     return _threshold_figure(data.thresholds, threshold)
 
 
-def save_threshold(exp, threshold: float | None) -> None:
-    _save_threshold(exp, threshold)  # rewrites experiment.json: every cache keyed by its version refreshes
+def save_threshold(exp, threshold: float | None, by: str | None = None) -> None:
+    _save_threshold(exp, threshold, by=by)  # rewrites experiment.json: every cache keyed by its version refreshes
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

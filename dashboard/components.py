@@ -11,15 +11,16 @@ import pandas as pd
 import streamlit as st
 
 from automl.deploy import to_safe_csv
-from automl.experiment import FINISHED, Experiment, ExperimentMeta
-from dashboard import state
+from automl.experiment import FINISHED, Experiment, ExperimentMeta, read_access
+from dashboard import signin, state
 
 STATUS_ICON = {"completed": ":material/check_circle:", "running": ":material/autorenew:",
                "queued": ":material/schedule:", "failed": ":material/error:", "cancelled": ":material/cancel:"}
 
 
 # Everything Markdown (and Streamlit's additions: $math$, :emoji:, :color[text]) gives a meaning to.
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+# '@' too: an email would otherwise become a mailto link.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&@])")
 
 
 def plain(text: object) -> str:
@@ -79,12 +80,18 @@ def experiment_header(exp: Experiment) -> ExperimentMeta:
         st.subheader(plain(record.display_name or exp.id))
         st.caption(f"{STATUS_ICON.get(status, '')} **{status}** · {record.task or '?'} · target "
                    f"**{plain(record.target or '?')}** · metric `{record.metric or '?'}` · id `{exp.id}`")
+        if signin.enabled():
+            access, rights = read_access(exp.path), signin.rights(exp)
+            owner = f"owner **{plain(access.owner or 'nobody (made before sign-in)')}** · {plain(access.describe())}"
+            st.caption(owner + (" · **read-only for you**" if rights.read_only else f" · you: {rights.role}"))
     with right:
         link = share_link(exp)
         # Keyed by the link too: the first run may not know the page's address yet, and a widget keeps its value.
         st.text_input("Share this experiment (copy the link)", value=link,
                       key=f"link_{exp.id}_{zlib.crc32(link.encode())}",
-                      help="Anyone who can reach this server opens exactly this experiment with the link.")
+                      help="Signed-in people it is shared with (and admins) open exactly this experiment with the "
+                           "link; to anyone else it does not exist." if signin.enabled() else
+                           "Anyone who can reach this server opens exactly this experiment with the link.")
         copy_button(link)
     from dashboard.lifecycle import standing_note
 
@@ -94,7 +101,7 @@ def experiment_header(exp: Experiment) -> ExperimentMeta:
 
 def pick_experiment(label: str = "Experiment", only_finished: bool = True) -> Experiment | None:
     """A selectbox over the workspace's experiments, defaulting to the current one."""
-    table = state.workspace().summaries()
+    table = state.workspace().summaries(signin.viewer())
     if only_finished:
         table = table[table["status"].isin(["completed", "cancelled"])]
     if table.empty:
@@ -104,7 +111,7 @@ def pick_experiment(label: str = "Experiment", only_finished: bool = True) -> Ex
     current = st.session_state.get(state.SESSION_EXPERIMENT)
     index = ids.index(current) if current in ids else 0
     chosen = st.selectbox(label, ids, index=index, format_func=names.get)
-    return state.workspace().get(chosen) if chosen else None
+    return state.workspace().get(chosen, signin.viewer()) if chosen else None
 
 
 def require_experiment() -> Experiment:
@@ -135,3 +142,12 @@ def require_model(exp: Experiment, what: str) -> None:
     if exp.status not in FINISHED or not exp.has_model:
         st.info(f"{what} need a trained model: wait for the search to finish, or pick another experiment.")
         st.stop()
+
+
+def require_right(exp: Experiment, right: str, what: str) -> None:
+    """Stop the page with a word of why when the signed-in user lacks ``right`` ("manage" or "download")."""
+    if getattr(signin.rights(exp), right):
+        return
+    who = "its owner and the admins" if right == "manage" else "those its owner allows to use the model"
+    st.info(f"{what} is for {who}; this experiment is read-only for you.", icon=":material/lock:")
+    st.stop()

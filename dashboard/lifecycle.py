@@ -6,14 +6,14 @@ import streamlit as st
 
 from automl import runner
 from automl.errors import AutoMLError
-from automl.experiment import Experiment, Registry, Workspace
-from dashboard import state
+from automl.experiment import AccessDenied, Experiment, Registry, Workspace
+from dashboard import signin, state
 from dashboard.components import plain, show_error
 
 
 def resume_control(exp: Experiment, where: str) -> None:
     """A Resume form for a cancelled or failed search that kept its study; a word of why not otherwise."""
-    if exp.status not in runner.RESUMABLE:
+    if exp.status not in runner.RESUMABLE or not signin.rights(exp).manage:
         return
     why = runner.resume_blocker(exp)
     if why is not None:
@@ -27,7 +27,7 @@ def resume_control(exp: Experiment, where: str) -> None:
                                    help="Continues the same study: its trials are kept and the search goes on.")
     if go:
         try:
-            runner.start_resume(exp, time_budget=float(budget))
+            runner.start_resume(exp, time_budget=float(budget), by=state.actor())
         except AutoMLError as err:
             show_error(err)
             return
@@ -63,10 +63,14 @@ def standing_note(exp: Experiment) -> None:
 
 
 def champion_form(ws: Workspace, exp: Experiment) -> None:
-    """Make this experiment the champion of a name: registers the name, or promotes it over the champion."""
+    """Make this experiment the champion of a name: registers the name, or promotes it over the champion.
+
+    With sign-in, only who manages this experiment may, and a name already registered only over a champion they
+    manage too: nobody takes over another team's name.
+    """
     registry = Registry(ws)
     standing = registry.standing(exp.id)
-    if standing is not None and standing.is_champion:
+    if standing is not None and standing.is_champion or not signin.rights(exp).manage:
         return
     with st.form(f"champion_{exp.id}", border=False):
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
@@ -76,7 +80,10 @@ def champion_form(ws: Workspace, exp: Experiment) -> None:
         go = c2.form_submit_button("Make it the champion", icon=":material/military_tech:")
     if go:
         try:
-            if name.strip() in registry.names():
+            current = registry.champion(name.strip())
+            if current is not None:
+                if not signin.rights(Experiment(ws.root / current)).manage:
+                    raise AccessDenied(f"promote over the champion of '{name.strip()}' (experiment {current})")
                 registry.promote(name.strip(), exp, by=state.actor())
             else:
                 registry.register(name.strip(), exp, by=state.actor())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
@@ -11,7 +11,7 @@ from automl import runner
 from automl.experiment import FINISHED, ExperimentMeta
 from automl.plots.search import history_figure
 from automl.search import leaderboard, load_trials
-from dashboard import state
+from dashboard import signin, state
 from dashboard.components import plain
 
 REFRESH_S = 1.5
@@ -21,7 +21,7 @@ REFRESH_S = 1.5
 def live_progress(exp_id: str) -> None:
     from dashboard.components import experiment_header
 
-    exp = state.workspace().get(exp_id)
+    exp = state.workspace().get(exp_id, signin.viewer())
     experiment_header(exp)
     record, progress, status = exp.record, exp.progress, exp.status
     followed = f"followed_{exp_id}"
@@ -48,9 +48,10 @@ def live_progress(exp_id: str) -> None:
     best = progress.get("best_score")
     c4.metric(f"Best {record.metric or 'score'}", "—" if best is None else f"{best:.4f}",
               help=progress.get("best_algorithm"))
-    if st.button("Cancel", icon=":material/stop_circle:", key=f"cancel_{exp_id}",
-                 help="Stops after the current fold and keeps the best model found so far."):
-        runner.cancel(exp)
+    if signin.rights(exp).manage and st.button(
+            "Cancel", icon=":material/stop_circle:", key=f"cancel_{exp_id}",
+            help="Stops after the current fold and keeps the best model found so far."):
+        runner.cancel(exp, by=state.actor())
         st.toast("Cancelling: the search stops after the current fold.")
     _board_and_history(exp, record)
 
@@ -74,7 +75,7 @@ def _seconds_since(iso: str | None) -> float:
     if not iso:
         return 0.0
     try:
-        return max((datetime.now(timezone.utc) - datetime.fromisoformat(iso)).total_seconds(), 0.0)
+        return max((datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds(), 0.0)
     except ValueError:
         return 0.0
 

@@ -17,6 +17,7 @@ import streamlit as st
 from automl.data import prepare_dataset, profile_table, read_table
 from automl.errors import AutoMLError
 from automl.experiment import META, Experiment, Workspace
+from dashboard import signin
 
 EXPERIMENT_PARAM = "experiment"
 SESSION_EXPERIMENT = "current_experiment"
@@ -93,8 +94,8 @@ def current_experiment() -> Experiment | None:
     exp_id = st.query_params.get(EXPERIMENT_PARAM) or st.session_state.get(SESSION_EXPERIMENT)
     if not exp_id:
         return None
-    try:
-        exp = workspace().get(exp_id)
+    try:  # one the signed-in user may not see is "not found" alike: a link leaks nothing
+        exp = workspace().get(exp_id, signin.viewer())
     except (AutoMLError, OSError):  # OSError: an id too long for a file name
         from dashboard.components import plain
 
@@ -117,5 +118,5 @@ def meta_version(exp: Experiment) -> float:
 
 
 def actor() -> str:
-    """Who makes a change from this page, for the registry and the record (no sign-in: the dashboard itself)."""
-    return "dashboard"
+    """Who makes a change from this page, for the registry and the audit: the signed-in email, else "dashboard"."""
+    return signin.viewer().label

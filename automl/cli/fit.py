@@ -12,7 +12,7 @@ import pandas as pd
 from automl.algorithms import ALGORITHMS
 from automl.api import check_fit, fit
 from automl.cli._common import add_workspace, print_table, progress_line
-from automl.experiment import StopSignals, Workspace, model_summary, shipped_rows_text
+from automl.experiment import StopSignals, Workspace, machine_owner, model_summary, shipped_rows_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     dataset = check_fit(args.data, args.target, workspace=args.workspace, name=args.name, **options)[1]
     for note in dataset.warnings:  # the warnings the Data page shows
         print(f"warning: {note}", file=sys.stderr)
-    exp = Workspace(args.workspace).create(name=args.name)
+    exp = Workspace(args.workspace).create(name=args.name, owner=machine_owner("cli"))
     print(f"Experiment {exp.id} in {exp.path} (workers: automl worker {exp.id} --storage …)", file=sys.stderr)
     # SIGTERM (docker stop, systemd) and Ctrl-C end the search like the dashboard's Cancel; exit 128 + signal.
     with StopSignals(exp, quiet=args.json) as stop:

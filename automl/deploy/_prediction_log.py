@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -96,7 +96,7 @@ class LogWriter:
                               "Log the inputs and outputs of the same rows.")
         if not len(inputs_frame):
             return 0
-        stamp = _stamp(datetime.now(timezone.utc))
+        stamp = _stamp(datetime.now(UTC))
         rows = [(stamp, source, i, o) for i, o in zip(_json_lines(inputs_frame), _json_lines(outputs_frame))]
         db = self.experiment.file(DB_FILE)
         with self._lock:

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from automl.errors import AutoMLError
 from automl.evaluation._stored import store_evaluation
+from automl.experiment import record_change
 
 __all__ = ["ThresholdClassifier", "apply_threshold", "base_model", "gain_table", "save_threshold", "threshold_table"]
 
@@ -94,7 +95,7 @@ def apply_threshold(model: Any, threshold: float | None, positive: Any) -> Any:
     return ThresholdClassifier(inner, _check_threshold(threshold), positive)._set_fitted()
 
 
-def save_threshold(experiment: Any, threshold: float | None) -> Any:
+def save_threshold(experiment: Any, threshold: float | None, by: str | None = None) -> Any:
     """Rewrite the experiment's model file with ``threshold`` applied and record it in experiment.json.
 
     The stored held-out figures are scored again at once, so every view changes together.
@@ -109,6 +110,8 @@ def save_threshold(experiment: Any, threshold: float | None) -> Any:
     experiment.save_model(model)
     experiment.update(threshold=None if threshold is None else float(threshold))
     store_evaluation(experiment)
+    record_change(experiment.path, by, "threshold",
+                  "back to the default rule" if threshold is None else f"set to {float(threshold):.2f}")
     return model
 
 

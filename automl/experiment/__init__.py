@@ -1,5 +1,10 @@
 """The experiment: its typed record and the folder that stores it (atomic writes, statuses, workspace)."""
 
+from automl.experiment._access import (
+    ACCESS, ADMIN, OWNER, SINGLE_USER, VIEWER, Access, AccessDenied, Rights, Viewer, machine_owner, normal_email,
+    read_access, require_manage, rights_of, share
+)
+from automl.experiment._audit import AUDIT, Change, read_changes, record_change
 from automl.experiment._files import (
     StorageError, atomic_write_bytes, atomic_write_with, now_iso, read_json, storage_error, storage_fault, write_json
 )
@@ -17,11 +22,12 @@ from automl.experiment._store import (
 from automl.experiment._summary import MemberSummary, ModelSummary, model_summary, shipped_rows_text
 from automl.experiment._workspace import Workspace, default_workspace
 
-__all__ = ["ALL_ROWS", "BestTrial", "CANCELLED", "CANCEL_FLAG", "COMPLETED", "Experiment", "ExperimentGone",
-    "ExperimentMeta", "FAILED", "FINISHED", "HOLDOUT", "Interrupted", "LEGACY_MODEL", "META", "MODEL",
-    "MemberSummary", "ModelInfo", "ModelSummary", "PROGRESS", "QUEUED", "RUNNING", "Registry", "RunConfig",
-    "SCHEMA_VERSION", "STUDY_DB", "Standing", "StopSignals", "StorageError", "TRAIN", "TRAINING_ROWS",
-    "TRUSTED_TYPES", "Timing", "Workspace", "atomic_write_bytes", "atomic_write_with", "check_model",
-    "default_workspace", "dump_model", "load_model_file", "model_fingerprint", "model_summary", "now_iso",
-    "read_json", "record_failure", "shipped_rows_text", "storage_error", "storage_fault", "untrusted_types",
-    "write_json"]
+__all__ = ["ACCESS", "Access", "AccessDenied", "ADMIN", "ALL_ROWS", "atomic_write_bytes", "atomic_write_with", "AUDIT",
+    "BestTrial", "CANCEL_FLAG", "CANCELLED", "Change", "check_model", "COMPLETED", "default_workspace", "dump_model",
+    "Experiment", "ExperimentGone", "ExperimentMeta", "FAILED", "FINISHED", "HOLDOUT", "Interrupted", "LEGACY_MODEL",
+    "load_model_file", "machine_owner", "MemberSummary", "META", "MODEL", "model_fingerprint", "model_summary",
+    "ModelInfo", "ModelSummary", "normal_email", "now_iso", "OWNER", "PROGRESS", "QUEUED", "read_access",
+    "read_changes", "read_json", "record_change", "record_failure", "Registry", "require_manage", "Rights",
+    "rights_of", "RunConfig", "RUNNING", "SCHEMA_VERSION", "share", "shipped_rows_text", "SINGLE_USER", "Standing",
+    "StopSignals", "storage_error", "storage_fault", "StorageError", "STUDY_DB", "Timing", "TRAIN", "TRAINING_ROWS",
+    "TRUSTED_TYPES", "untrusted_types", "VIEWER", "Viewer", "Workspace", "write_json"]

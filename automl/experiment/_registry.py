@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl.errors import AutoMLError
+from automl.experiment._audit import record_change
 from automl.experiment._files import now_iso, storage_error, write_json
 from automl.experiment._store import COMPLETED, META, Experiment, ExperimentGone
 
@@ -147,6 +148,7 @@ class Registry:
                 raise AutoMLError(f"The name '{name}' is already registered (champion: {current}).",
                                   f"Promote the experiment instead: automl promote {exp.id} --name {name}.")
             entries[name] = [_event(exp.id, by, "register", None, headline_figures(None, exp))]
+        record_change(exp.path, by, "registered", f"first champion of '{name}'")
 
     def promote(self, name: str, challenger: Experiment | str, by: str | None = None,
                 figures: dict[str, Any] | None = None) -> None:
@@ -167,10 +169,12 @@ class Registry:
             figures = headline_figures(old, challenger) if figures is None else dict(figures)
             entries[name].append(_event(challenger.id, by, "promote", old_id, figures, when))
         challenger.update(promoted=when, replaces=old_id, superseded_by=None, superseded=None)
+        record_change(challenger.path, by, "promoted", f"champion of '{name}', replacing {old_id}")
         try:
             old.update(superseded_by=challenger.id, superseded=when)
         except ExperimentGone:
-            pass  # its folder was removed by hand: the registry still says what happened
+            return  # its folder was removed by hand: the registry still says what happened
+        record_change(old.path, by, "superseded", f"by {challenger.id} as champion of '{name}'")
 
     def _servable(self, exp: Experiment | str) -> Experiment:
         exp = Experiment(self.root / exp) if isinstance(exp, str) else exp

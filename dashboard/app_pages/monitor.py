@@ -17,13 +17,22 @@ from automl.plots.monitor import (
     prediction_distribution_figure,
 )
 from automl.runner import start_retrain
-from dashboard import state
-from dashboard.components import experiment_header, plain, require_experiment, require_model, show_error, table_download
+from dashboard import signin, state
+from dashboard.components import (
+    experiment_header,
+    plain,
+    require_experiment,
+    require_model,
+    require_right,
+    show_error,
+    table_download,
+)
 
 st.title("Monitor")
 exp = require_experiment()
 record = experiment_header(exp)
 require_model(exp, "Monitoring")
+require_right(exp, "manage", "Monitoring (the prediction log, drift and retraining)")
 
 source = st.radio("Live data", ["Upload a table", "Prediction log"], horizontal=True, key="mon_source")
 live = None
@@ -102,7 +111,7 @@ if challenger_id is None:
     if record.target in live.columns and st.button("Retrain on training + labelled live rows", type="primary",
                                                     icon=":material/autorenew:"):
         try:
-            challenger = start_retrain(exp, live, workspace=state.workspace().root)
+            challenger = start_retrain(exp, live, workspace=state.workspace().root, by=state.actor())
         except AutoMLError as err:
             show_error(err)
         else:
@@ -111,7 +120,7 @@ if challenger_id is None:
     elif record.target not in live.columns:
         st.caption(f"Retraining needs live rows with their outcome in '{plain(record.target)}'.")
 else:
-    challenger = state.workspace().get(challenger_id)
+    challenger = state.workspace().get(challenger_id, signin.viewer())
 
     @st.fragment(run_every=2)
     def follow() -> None:

@@ -12,22 +12,24 @@ import streamlit as st
 from automl.data import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, REGRESSION, proba_class, read_table
 from automl.deploy import form_warnings, format_number, predict_experiment, to_safe_csv
 from automl.errors import AutoMLError
-from dashboard import cached, explain_cache, state
-from dashboard.components import experiment_header, plain, require_experiment, require_model, show_error
+from dashboard import cached, explain_cache, signin, state
+from dashboard.components import experiment_header, plain, require_experiment, require_model, require_right, show_error
 
 st.title("Predict")
 exp = require_experiment()
 experiment_header(exp)
 require_model(exp, "Predictions")
+require_right(exp, "download", "Predicting with this model")
 version = state.meta_version(exp)
 schema = exp.schema
+owns_log = signin.rights(exp).manage  # the prediction log is the owner's: a viewer's rows are never added to it
 
 batch_tab, form_tab = st.tabs(["Batch (a file)", "One row (a form)"])
 with batch_tab:
     upload = st.file_uploader("Rows to predict (CSV, Parquet or Excel)", key=f"pred_upload_{exp.id}",
                               type=["csv", "tsv", "txt", "parquet", "pq", "xlsx", "xls"])
-    log_batch = st.toggle("Add these rows to the prediction log (Monitor compares it with the training data)",
-                          value=True, key=f"pred_log_{exp.id}")
+    log_batch = owns_log and st.toggle("Add these rows to the prediction log (Monitor compares it with the "
+                                       "training data)", value=True, key=f"pred_log_{exp.id}")
     if upload is not None:
         data = upload.getvalue()
         # One upload is predicted (and logged) once: a download click or a tab switch reruns the page.
@@ -43,7 +45,7 @@ with batch_tab:
         else:
             result = done[1]
             logged = (f"{len(result.inputs):,} rows added to the prediction log." if log_batch else
-                      "Not logged (the switch above is off).")
+                      "Not logged (the switch above is off)." if owns_log else "Not logged (the log is the owner's).")
             st.success(f"{len(result.frame):,} rows predicted. {logged}"
                        + (f" {result.n_errors:,} rows had unreadable values (see the `errors` column); they were "
                           "predicted with those values treated as missing." if result.n_errors else ""))
@@ -81,7 +83,7 @@ with form_tab:
         for warning in form_warnings(schema, values):
             st.warning(plain(warning), icon=":material/warning:")
         try:
-            result = predict_experiment(exp, row, log=True, source="form")
+            result = predict_experiment(exp, row, log=owns_log, source="form")
         except AutoMLError as err:
             show_error(err)
         else:

@@ -9,8 +9,8 @@ import streamlit as st
 
 from automl.errors import AutoMLError
 from automl.evaluation import format_interval, format_metric
-from automl.experiment import COMPLETED, FINISHED, model_summary, shipped_rows_text
-from dashboard import cached, state
+from automl.experiment import COMPLETED, FINISHED, model_summary, read_changes, shipped_rows_text
+from dashboard import cached, signin, state
 from dashboard.components import experiment_header, plain, require_experiment, show_error, table_download
 from dashboard.lifecycle import resume_control
 from dashboard.navigation import TRAIN
@@ -18,6 +18,7 @@ from dashboard.navigation import TRAIN
 st.title("Results")
 exp = require_experiment()
 record = experiment_header(exp)
+rights = signin.rights(exp)
 status = exp.status
 if status not in FINISHED:
     st.info("This experiment is still searching.")
@@ -93,12 +94,15 @@ if record.task == "binary":
                            float(saved if saved is not None else 0.5), 0.01, key=f"thr_{exp.id}")
         st.plotly_chart(cached.threshold_figure(exp.id, version, chosen), width="stretch", key="thr_fig")
         c1, c2 = st.columns(2)
-        for pressed, value in ((c1.button("Save this threshold into the model", icon=":material/save:"), chosen),
-                               (saved is not None and c2.button("Back to the default rule (0.5 / most likely "
-                                                                "class)"), None)):
+        if not rights.manage:
+            st.caption("Only the owner or an admin can save a threshold into the model.")
+        for pressed, value in ((rights.manage and c1.button("Save this threshold into the model",
+                                                            icon=":material/save:"), chosen),
+                               (rights.manage and saved is not None and c2.button(
+                                   "Back to the default rule (0.5 / most likely class)"), None)):
             if pressed:
                 try:  # a full disk or a read-only workspace: one message, the model file unchanged
-                    cached.save_threshold(exp, value)
+                    cached.save_threshold(exp, value, by=state.actor())
                     st.rerun()
                 except AutoMLError as err:
                     show_error(err)
@@ -137,15 +141,19 @@ if slices:
 
 st.subheader("Download")
 c1, c2, c3 = st.columns(3)
-c1.download_button("Model (joblib, trusted use)", cached.model_bytes(exp.id, version),
-                   file_name=f"{exp.id}-model.joblib", mime="application/octet-stream",
-                   icon=":material/download:",
-                   help="The whole pipeline: it predicts on raw rows. joblib runs code when loaded: "
-                        "load only files you trust.")
-if c2.button("Prepare the safe and ONNX files", icon=":material/inventory_2:",
-             help="skops (loads without running code), ONNX where the model converts, and the model card."):
+if not rights.download:
+    c1.caption("The model files are for the owner, the admins and those the owner allows to download them.")
+else:
+    c1.download_button("Model (joblib, trusted use)", cached.model_bytes(exp.id, version),
+                       file_name=f"{exp.id}-model.joblib", mime="application/octet-stream",
+                       icon=":material/download:",
+                       help="The whole pipeline: it predicts on raw rows. joblib runs code when loaded: "
+                            "load only files you trust.")
+if rights.download and c2.button("Prepare the safe and ONNX files", icon=":material/inventory_2:",
+                                 help="skops (loads without running code), ONNX where the model converts, and the "
+                                      "model card."):
     st.session_state[f"bundle_{exp.id}"] = True
-if st.session_state.get(f"bundle_{exp.id}"):
+if rights.download and st.session_state.get(f"bundle_{exp.id}"):
     files = cached.export_files(exp.id, version)
     for fmt, label, suffix in (("skops", "Model (skops, safe to load)", "model.skops"),
                                ("onnx", "Model (ONNX)", "model.onnx"),
@@ -162,3 +170,10 @@ if c3.button("Build the HTML report", icon=":material/description:",
 if st.session_state.get(f"report_{exp.id}"):
     c3.download_button("Report (HTML)", cached.report_html(exp.id, version), file_name=f"{exp.id}-report.html",
                        mime="text/html", icon=":material/download:")
+
+changes = read_changes(exp.path)
+with st.expander(f"Who changed what ({len(changes)})", icon=":material/history:"):
+    if changes:
+        st.dataframe(pd.DataFrame([vars(c) for c in reversed(changes)]), hide_index=True, width="stretch")
+    else:
+        st.caption("No change recorded yet (experiments made before the audit trail have none).")

@@ -10,7 +10,7 @@ from automl.data import detect_task, guess_target
 from automl.errors import AutoMLError
 from automl.experiment import FINISHED
 from automl.metrics import DEFAULT_METRIC, METRICS, metrics_for
-from dashboard import state
+from dashboard import signin, state
 from dashboard.components import plain, show_error
 from dashboard.live import live_progress
 from dashboard.navigation import DATA
@@ -67,6 +67,7 @@ if start:
         if not chosen:
             raise AutoMLError("No algorithm is selected.", "Select at least one algorithm.")
         new = runner.start(state.workspace().root, target, data_bytes=table.data, filename=table.name, name=name,
+                           owner=signin.viewer().email,
                            task=table.task, time_budget=float(time_budget), trials=int(trials) or None,
                            metric=metric, cv_folds=folds, holdout=float(holdout), algorithms=chosen,
                            seed=int(seed), ensemble=ensemble, refit_full=refit_full,

@@ -7,7 +7,7 @@ import sys
 
 from conftest import DATA, SAMPLES
 
-from automl.experiment import Experiment, model_summary
+from automl.experiment import Experiment, model_summary, read_access
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -25,8 +25,10 @@ def test_fit_prints_leaderboard_holdout_and_folder(tmp_path):
     assert exp.has_model
     assert f"Final model: {model_summary(exp.record).text()}" in out.stdout  # the same words as every view
     assert f"({exp.record.rows.holdout} rows never seen by the search)" in out.stdout
+    owner = read_access(exp.path).owner  # the machine user, so the dashboard can say who made what
+    assert owner.startswith("cli:") and "@" in owner
     listed = run("list", "--workspace", str(tmp_path))
-    assert listed.returncode == 0 and exp_id in listed.stdout
+    assert listed.returncode == 0 and exp_id in listed.stdout and owner in listed.stdout
 
 
 def test_bad_input_exits_2_with_a_message(tmp_path):
@@ -60,3 +62,34 @@ def test_dashboard_command_serves_the_app_from_any_folder(tmp_path):
         os.killpg(proc.pid, signal.SIGTERM)
         out = proc.communicate(timeout=20)[0]
     assert f"workspace {tmp_path / 'workspace'}" in out
+
+
+def _dashboard_output(tmp_path, *args: str) -> str:
+    """What `automl dashboard ARGS` prints by the time it serves, then stopped."""
+    import os
+    import signal
+
+    from browser import free_port, wait_healthy
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "automl", "dashboard", "--port", str(port), *args],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+    return proc.communicate(timeout=20)[0]
+
+
+def test_the_network_without_sign_in_is_warned_about_and_with_it_is_not(tmp_path):
+    out = _dashboard_output(tmp_path, "--host", "0.0.0.0")
+    assert "sign-in off" in out and "warning: listening on 0.0.0.0 without sign-in" in out and "full control" in out
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[auth]\nredirect_uri = "http://localhost:1/oauth2callback"\ncookie_secret = "%s"\n'
+                       'client_id = "c"\nclient_secret = "s"\n'
+                       'server_metadata_url = "http://localhost:1/.well-known/openid-configuration"\n' % ("k" * 32))
+    out = _dashboard_output(tmp_path, "--host", "0.0.0.0", "--secrets", str(secrets))
+    assert "sign-in on" in out and "warning" not in out
+    missing = run("dashboard", "--secrets", str(tmp_path / "nope.toml"), cwd=tmp_path)
+    assert missing.returncode == 2 and "There is no secrets file" in missing.stderr

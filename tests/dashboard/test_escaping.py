@@ -148,9 +148,8 @@ def test_a_failed_runs_message_is_shown_escaped(tmp_path, monkeypatch, page):
 def test_the_tables_own_export_is_off_and_pages_offer_an_escaped_csv(trained_titanic, monkeypatch):
     """A table's own CSV download writes '=HYPERLINK(...)' as it is; it is switched off, and the escaped download
     stands in for it (here the leaderboard's)."""
-    from pathlib import Path
-
     import tomllib
+    from pathlib import Path
 
     config = tomllib.loads((Path(__file__).parents[2] / ".streamlit" / "config.toml").read_text())
     assert config["client"]["disableDataExport"] is True
