@@ -119,10 +119,10 @@ def main() -> int:
             print(f"{name}: single row p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms; {args.batch:,}-row batches "
                   f"{r['rows_per_s']:,.0f} rows/s; {args.clients} clients {r['rps']:.0f} requests/s "
                   f"(p50 {r['conc_p50']:.1f} ms, p95 {r['conc_p95']:.1f} ms)", flush=True)
+        write(results, loads, args, exp)  # reads the experiment: before its temporary folder goes
     finally:
         if tmp is not None:
             tmp.cleanup()
-    write(results, loads, args, exp)
     return 0
 
 
