@@ -53,7 +53,8 @@ class Algorithm:
     fits), so a trial's folds and an ensemble's members run one per core (measured: LightGBM 1.5x faster on
     2 cores; HistGradientBoosting, linear models, kNN and MLP 10-25% slower, their loops holding the GIL).
     ``onnx``: the tasks for which our converters turn it into a faithful ONNX graph (default: all it does);
-    ``onnx_reason`` says why not for the others.
+    ``onnx_reason`` says why not for the others. ``onnx_table(schema)``: why its graph can't follow a table of
+    that schema although it converts the task ('' when it can; kNN on categories only, where ties decide).
     """
 
     name: str
@@ -83,6 +84,7 @@ class Algorithm:
     log_link_defaults: tuple[dict[str, Any], ...] = ()
     onnx: tuple[str, ...] = ALL
     onnx_reason: str = ""
+    onnx_table: Callable[[Any], str] | None = None
     note: str = ""
 
     def __post_init__(self) -> None:
@@ -113,9 +115,15 @@ class Algorithm:
         per_iteration = n_classes if self.trees_per_class and n_classes > 2 else 1
         return SAVE_BASE_S + self.save_s_per_iteration * float(params.get(self.iterations, 100)) * per_iteration
 
-    def converts(self, task: str) -> bool:
-        """Whether its model for ``task`` can be exported to ONNX (else ``onnx_reason`` says why)."""
-        return task in self.onnx
+    def converts(self, task: str, schema: Any = None) -> bool:
+        """Whether its model for ``task`` (on a table of ``schema``, when given) can be exported to ONNX."""
+        return not self.onnx_refusal(task, schema)
+
+    def onnx_refusal(self, task: str, schema: Any = None) -> str:
+        """Why its model for ``task`` (on a table of ``schema``, when given) can't be exported to ONNX; '' if it can."""
+        if task not in self.onnx:
+            return self.onnx_reason
+        return self.onnx_table(schema) if schema is not None and self.onnx_table is not None else ""
 
     def threads(self, n_rows: int, cap: int | None = None) -> int | None:
         """Threads for a fit on ``n_rows`` rows, at most ``cap`` (workers sharing a machine pass 1)."""
@@ -135,12 +143,13 @@ class Algorithm:
             est.set_params(n_jobs=threads)
         return est
 
-    def suits(self, task: str, n_rows: int, onnx_only: bool = False) -> tuple[bool, str]:
-        """Whether to search this algorithm, and why not when it isn't (``onnx_only``: only those that convert)."""
+    def suits(self, task: str, n_rows: int, onnx_only: bool = False, schema: Any = None) -> tuple[bool, str]:
+        """Whether to search this algorithm, and why not when it isn't (``onnx_only``: only those that convert,
+        on this table when its ``schema`` is given)."""
         if task not in self.tasks:
             return False, f"does not do {task}"
-        if onnx_only and not self.converts(task):
-            return False, f"left out for ONNX export: {self.onnx_reason}"
+        if onnx_only and not self.converts(task, schema):
+            return False, f"left out for ONNX export: {self.onnx_refusal(task, schema)}"
         if self.max_rows is not None and n_rows > self.max_rows:
             return False, f"left out above {self.max_rows:,} training rows (too slow; {n_rows:,} here)"
         return True, ""

@@ -51,10 +51,8 @@ ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in [
     Algorithm("elastic_net", "Elastic net", REG, LINEAR, build.elastic_net, space.elastic_net,
               explainer="linear", defaults=({"alpha": 0.01, "l1_ratio": 0.5},)),
     Algorithm("knn", "k-nearest neighbours", ALL, LINEAR, build.knn, space.knn, max_rows=50_000,
-              defaults=({"n_neighbors": 15, "weights": "distance"},), onnx=(),
-              onnx_reason="skl2onnx's converter ignores weights='distance' (its probabilities come out unweighted, "
-                          "0.54 off on a test table), and float32 distances break ties between equally "
-                          "distant neighbours differently"),
+              defaults=({"n_neighbors": 15, "weights": "distance"},), onnx_table=build.knn_onnx_table,
+              note="ONNX by our own graph (automl/deploy/_onnx_knn.py), as skl2onnx's ignores weights='distance'"),
     Algorithm("svm", "SVM (RBF)", ALL, LINEAR, build.svm, space.svm, max_rows=5_000, side_by_side=True,
               defaults=({"C": 1.0, "gamma": "scale"},),
               note="probabilities by Platt scaling (internal CV), so only on small tables"),

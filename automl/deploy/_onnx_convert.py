@@ -10,7 +10,9 @@ converters disagree with scikit-learn on exactly the rows we care about:
 * tree ensembles - the forests' ``missing_go_to_left`` is ignored, and
   HistGradientBoosting's flags are written as booleans the ONNX helper rejects;
 * ``TransformedTargetRegressor`` (our MLP regressor scales its target) has no
-  converter: its regressor is converted and the output scaled back in the graph.
+  converter: its regressor is converted and the output scaled back in the graph;
+* k-nearest neighbours - ``weights='distance'`` comes out unweighted: our own
+  graph (:mod:`automl.deploy._onnx_knn`).
 
 Rather than overwrite skl2onnx's global registry, the copy of the pipeline
 being converted has those objects re-classed to private subclasses that carry
@@ -27,6 +29,8 @@ from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder, StandardScaler
+
+from automl.deploy import _onnx_knn
 
 MISSING_STRING = ""  # how a missing category is fed to the ONNX graph
 OPSET = {"": 17, "ai.onnx.ml": 3}
@@ -118,6 +122,7 @@ def _register() -> None:
     imputer = type("_OnnxNumericImputer", (SimpleImputer,), {"__module__": __name__})
     update_registered_converter(imputer, "AutoMLNumericImputer", _imputer_shape, _convert_imputer)
     _REGISTERED[SimpleImputer] = imputer
+    _REGISTERED.update(_onnx_knn.register(update_registered_converter, get_shape_calculator))
     ordinal = type("_OnnxOrdinalEncoder", (OrdinalEncoder,), {"__module__": __name__})
     update_registered_converter(ordinal, "AutoMLOrdinalEncoder", _ordinal_shape, _convert_ordinal)
     _REGISTERED[OrdinalEncoder] = ordinal

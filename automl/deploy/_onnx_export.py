@@ -44,8 +44,9 @@ def onnx_support(experiment: Experiment) -> tuple[bool, str]:
     if dates:
         return False, f"date column(s) {', '.join(dates)}: ONNX has no date parsing, so they can't be inputs"
     for algo in _algorithms(record):
-        if algo in ALGORITHMS and not ALGORITHMS[algo].converts(experiment.task):  # the registry says why
-            return False, f"{ALGORITHMS[algo].label}: {ALGORITHMS[algo].onnx_reason}"
+        why = ALGORITHMS[algo].onnx_refusal(experiment.task, experiment.schema) if algo in ALGORITHMS else ""
+        if why:  # the registry says why
+            return False, f"{ALGORITHMS[algo].label}: {why}"
     if any(_has_multiclass_target_encoder(p) for p in _pipelines(base_model(experiment.load_model()))):
         return False, "a target-encoded column in a multiclass model (skl2onnx converts binary/regression only)"
     status = experiment.read_json(STATUS_FILE, {}) or {}

@@ -87,6 +87,8 @@ def blend(protos: list, weights: list[float], classes: list | None, span: tuple[
         if len(protos) == 1 and threshold is None:  # its own rule: SVC's predict follows its decision function
             own = protos[0].graph.output[0]
             nodes += _own_label_nodes(f"m0_{own.name}", own.type.tensor_type.elem_type, classes)
+            # LabelEncoder's keys_*/values_* came in ai.onnx.ml 2; a graph of numbers only imports version 1
+            opsets["ai.onnx.ml"] = max(opsets.get("ai.onnx.ml", 0), 2)
         else:
             nodes += _label_nodes(threshold, inits)
         outputs = [helper.make_tensor_value_info(LABEL, elem, [None]),
