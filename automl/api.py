@@ -49,11 +49,13 @@ Progress = Callable[[dict[str, Any]], None]
 
 def fit(data: str | os.PathLike | bytes | pd.DataFrame | Dataset, target: str, *,
         workspace: str | os.PathLike | None = None, name: str | None = None, progress: Progress | None = None,
-        experiment: Experiment | None = None, **options: Any) -> Experiment:
+        experiment: Experiment | None = None, clock_start: float | None = None, **options: Any) -> Experiment:
     """Search, refit and evaluate; return the completed :class:`Experiment`.
 
     ``options`` are :class:`FitConfig` fields (time_budget, trials, metric, seed, …). ``data`` may be the
     :class:`Dataset` :func:`check_fit` returned for the same options, so a wide table is prepared once.
+    ``clock_start``: the ``time.monotonic()`` reading the time budget counts from (default: now; a command
+    passes its process's start, so its whole run keeps to the budget).
     Raises :class:`AutoMLError` for bad input; the experiment is then marked failed.
     """
     if isinstance(data, (str, os.PathLike)):
@@ -68,7 +70,8 @@ def fit(data: str | os.PathLike | bytes | pd.DataFrame | Dataset, target: str, *
         raise
     exp = experiment or Workspace(workspace).create(name=name, status=ex.RUNNING)
     # A cancel (the page's, or a stop signal's) ends the current fit at its next clock check.
-    budget = CancellableBudget(config.time_budget, cancelled=lambda: exp.cancel_requested)
+    budget = CancellableBudget(config.time_budget, cancelled=lambda: exp.cancel_requested,
+                               start=time.monotonic() if clock_start is None else clock_start)
     try:
         exp.update(status=ex.RUNNING, pid=os.getpid(), host=platform.node(), config=asdict(config),
                    started=ex.now_iso(), versions=library_versions())
@@ -177,7 +180,7 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
     X, y = train.drop(columns=[target]), train[target]
     algos, left_out = [], {}
     for algo in get_algorithms(config.algorithms, task):
-        ok, why = algo.suits(task, len(X), onnx_only=config.onnx_only)
+        ok, why = algo.suits(task, len(X), onnx_only=config.onnx_only, schema=dataset.schema)
         (algos.append(algo) if ok else left_out.__setitem__(algo.name, why))
     if not algos:
         raise AutoMLError(f"No chosen algorithm suits this table: {left_out}.",
@@ -199,6 +202,8 @@ def _search_and_finish(exp: Experiment, dataset: Dataset, train: pd.DataFrame, h
                dropped_missing_target=dataset.dropped_missing_target, left_out=left_out,
                rows={"train": len(train), "holdout": len(hold)}, config=asdict(config))
     if full_refit_applies(config, len(X))[0]:  # half of the optional refit on all rows is kept aside too
+        # (all of it above 20,000 rows, measured idle on adult and bank-marketing x 3 seeds: +0.0002 AUC on
+        # average, the search ending earlier; levers.md)
         budget.refits = 1.0 + 0.5 * (len(X) + len(hold)) / len(X)
     space = SearchSpace(X=X, y=y, schema=dataset.schema, task=task, metric=metric, algorithms=algos,
                         classes=classes, positive=positive, cv_folds=config.cv_folds, seed=config.seed)

@@ -131,6 +131,7 @@ def _run(path: str) -> int:
     """The worker process: SIGTERM and SIGINT end it like Cancel (the same as ``automl fit``), exit 128 + signal."""
     from automl.api import fit, resume
     from automl.errors import AutoMLError
+    from automl.search import process_started
 
     exp = Experiment(Path(path))
     with ex.StopSignals(exp, quiet=True) as stop:
@@ -148,7 +149,8 @@ def _run(path: str) -> int:
                 exp.file(RESUME).unlink(missing_ok=True)  # asked once: a later start is a fresh request
                 resume(exp, time_budget=again.get("time_budget"), trials=again.get("trials"))
             else:
-                fit(request["data"], request["target"], experiment=exp, **request["options"])
+                fit(request["data"], request["target"], experiment=exp, clock_start=process_started(),
+                    **request["options"])
         except AutoMLError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

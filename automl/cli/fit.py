@@ -13,6 +13,7 @@ from automl.algorithms import ALGORITHMS
 from automl.api import check_fit, fit
 from automl.cli._common import add_workspace, print_table, progress_line
 from automl.experiment import StopSignals, Workspace, machine_owner, model_summary, shipped_rows_text
+from automl.search import process_started
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     # SIGTERM (docker stop, systemd) and Ctrl-C end the search like the dashboard's Cancel; exit 128 + signal.
     with StopSignals(exp, quiet=args.json) as stop:
         fit(dataset, args.target, workspace=args.workspace, name=args.name, progress=show, experiment=exp,
-            source=os.path.abspath(args.data), **options)
+            source=os.path.abspath(args.data), clock_start=process_started(), **options)
     print(file=sys.stderr)
     code = stop.exit_code or 0
     if args.json:

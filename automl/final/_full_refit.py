@@ -13,6 +13,7 @@ the fit large), and when the budget left can't pay for it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,12 +45,14 @@ def full_refit_applies(config, n_train: int) -> tuple[bool, str | None]:
     return True, None
 
 
-def refit_all_rows(space, members: list[Member], X: pd.DataFrame, y: pd.Series, hold: pd.DataFrame):
-    """``members`` fitted on the training rows and the held-out rows together; an ensemble if several."""
+def refit_all_rows(space, members: list[Member], X: pd.DataFrame, y: pd.Series, hold: pd.DataFrame,
+                   time_left: Callable[[], float] | None = None):
+    """``members`` fitted on the training rows and the held-out rows together; an ensemble if several.
+    Raises :class:`automl.algorithms.TimeUp` when a member that can stop midway runs out of ``time_left``."""
     target = space.y.name
     X_all = pd.concat([X, hold[list(X.columns)]], ignore_index=True)
     y_all = pd.concat([y, hold[target]], ignore_index=True)
-    fitted = fit_members(space, None, members, X_all, y_all)
+    fitted = fit_members(space, None, members, X_all, y_all, time_left)
     if len(fitted) == 1:
         return fitted[0]
     span = target_range(y_all.to_numpy()) if space.task == "regression" else None

@@ -14,7 +14,7 @@ The registry says which preprocessing allows it (``Preprocessing.encode_once``).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -22,19 +22,21 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from automl.algorithms import ALGORITHMS, limited_threads
+from automl.algorithms import ALGORITHMS, fit_within, limited_threads
 from automl.data import BOOLEAN, CATEGORICAL, DATETIME, Schema
 from automl.search import FitPool, fit_workers
 
 
 def fit_final(space, objective, algo_name: str, params: dict[str, Any], X: pd.DataFrame,
-              y: pd.Series, pooled: bool = False) -> Pipeline:
+              y: pd.Series, pooled: bool = False, time_left: Callable[[], float] | None = None) -> Pipeline:
     """The fitted raw-rows-in pipeline of ``algo_name`` with ``params`` on all training rows ``X``, ``y``.
 
     ``objective`` is the search's :class:`automl.search.Objective`: its tree matrix holds the
     training rows (possibly permuted, with ``objective.y`` in the same order). The fit gets the
     threads the algorithm's policy gives ``len(y)`` rows, as the search's fits did; ``pooled``: it
     runs beside others in threads (:func:`fit_members`), which hold the process-wide settings.
+    ``time_left``: an algorithm that can stop midway raises :class:`automl.algorithms.TimeUp` once it is
+    below zero (an optional fit, such as the refit on all rows, gives way to the budget).
     """
     algo = ALGORITHMS[algo_name]
     estimator = algo.make(params, space.task, space.seed, schema=space.schema)
@@ -43,14 +45,18 @@ def fit_final(space, objective, algo_name: str, params: dict[str, Any], X: pd.Da
             limited_threads(estimator, algo.threads(len(y)), shared_pools=not pooled):
         if not pooled:
             warnings.simplefilter("ignore")
-        if not algo.preprocessing.encode_once or objective is None:
+        if time_left is not None:  # the same fit as pipeline.fit, the estimator's own step watching the clock
+            fit_within(algo, estimator, pipeline[:-1].fit_transform(X, y), y, time_left)
+        elif not algo.preprocessing.encode_once or objective is None:
             return pipeline.fit(X, y)
-        pipeline[:-1].fit(representative_rows(X, space.schema))  # the slice shares the step objects
-        estimator.fit(objective.tree_matrix, objective.y)
+        else:
+            pipeline[:-1].fit(representative_rows(X, space.schema))  # the slice shares the step objects
+            estimator.fit(objective.tree_matrix, objective.y)
     return pipeline
 
 
-def fit_members(space, objective, members: Sequence[Any], X: pd.DataFrame, y: pd.Series) -> list[Pipeline]:
+def fit_members(space, objective, members: Sequence[Any], X: pd.DataFrame, y: pd.Series,
+                time_left: Callable[[], float] | None = None) -> list[Pipeline]:
     """:func:`fit_final` of each member (``.algorithm``, ``.params``), in order. Those whose fit gets a single
     thread (small tables) and runs well beside others (``side_by_side``) fit one per core, as the folds do."""
     def pooled(m) -> bool:
@@ -63,11 +69,12 @@ def fit_members(space, objective, members: Sequence[Any], X: pd.DataFrame, y: pd
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         jobs = FitPool(width).run([(members[i],) for i in together], lambda: None,
-                                  lambda m: fit_final(space, objective, m.algorithm, m.params, X, y, width > 1))
+                                  lambda m: fit_final(space, objective, m.algorithm, m.params, X, y, width > 1,
+                                                      time_left))
         fitted.update({together[k]: model for k, model in jobs})
     for i, m in enumerate(members):
         if i not in fitted:
-            fitted[i] = fit_final(space, objective, m.algorithm, m.params, X, y)
+            fitted[i] = fit_final(space, objective, m.algorithm, m.params, X, y, time_left=time_left)
     return [fitted[i] for i in range(len(members))]
 
 

@@ -7,8 +7,24 @@ refit of the best model, which we estimate from its own fold times.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+
+STARTUP_COUNTED_S = 15.0
+
+
+def process_started() -> float:
+    """The ``time.monotonic()`` reading when this process started, so that a command's budget counts what its
+    user waits for: the interpreter's start and the imports (about 3 s), at most ``STARTUP_COUNTED_S`` (reading a
+    huge table first is not the search's time); now, if it can't be told."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])  # field 22: starttime
+        age = float(Path("/proc/uptime").read_text().split()[0]) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.monotonic()
+    return time.monotonic() - min(max(age, 0.0), STARTUP_COUNTED_S)
 
 
 @dataclass

@@ -151,7 +151,8 @@ def _objective(meta: ExperimentMeta, exp: Experiment | None, data, n_jobs: int |
     train = _training_rows(meta, exp, data)
     X, y = train.drop(columns=[target]), train[target]
     algorithms = list(config.algorithms) if config.algorithms is not None else None
-    algos = [a for a in get_algorithms(algorithms, task) if a.suits(task, len(X), bool(config.onnx_only))[0]]
+    algos = [a for a in get_algorithms(algorithms, task)
+             if a.suits(task, len(X), bool(config.onnx_only), meta.schema)[0]]
     space = SearchSpace(X=X, y=y, schema=meta.schema, task=task, metric=get_metric(meta.metric, task),
                         algorithms=algos, classes=list(meta.classes), positive=meta.positive_class,
                         cv_folds=config.cv_folds, seed=config.seed)

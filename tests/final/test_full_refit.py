@@ -97,3 +97,34 @@ def test_a_regression_blend_stays_inside_the_training_range():
     raw = greedy_selection([wild], y, rmse, "regression").score
     assert clipped < raw
     assert clip_to_range(np.array([1.0]), None)[0] == 1.0
+
+
+def test_the_refit_on_all_rows_gives_way_to_the_clock_and_equals_the_plain_fit_when_on_time(tmp_path):
+    """An optional fit watches the clock: late, the boosting stops at once (TimeUp, and the training-rows model
+    ships); on time, it is the very model an unwatched fit gives."""
+    from automl.algorithms import TimeUp
+    from automl.data import prepare_dataset
+    from automl.final._full_refit import Member, refit_all_rows
+    from automl.metrics import get_metric as metric_of
+    from automl.search import SearchSpace
+
+    ds = prepare_dataset(pd.read_csv(SAMPLES / "titanic.csv"), "Survived")
+    X, y = ds.X.iloc[:600], ds.y.iloc[:600]
+    hold = ds.X.iloc[600:].assign(Survived=ds.y.iloc[600:])
+    algos = [ALGORITHMS["lightgbm"], ALGORITHMS["random_forest"]]
+    space = SearchSpace(X=X, y=y, schema=ds.schema, task=ds.task, metric=metric_of("roc_auc", ds.task),
+                        algorithms=algos, classes=sorted(y.unique()), positive=1, cv_folds=3, seed=0)
+    members = [Member("lightgbm", {"n_estimators": 300}, 0.6), Member("random_forest", {"n_estimators": 50}, 0.4)]
+    calls = []
+
+    def late() -> float:
+        calls.append(1)
+        return -1.0
+
+    with pytest.raises(TimeUp):
+        refit_all_rows(space, members[:1], X, y, hold, time_left=late)
+    assert len(calls) == 1  # stopped after the first boosting round, not after 300
+    watched = refit_all_rows(space, members, X, y, hold, time_left=lambda: 1e9)
+    plain = refit_all_rows(space, members, X, y, hold)
+    rows = hold[list(X.columns)]
+    np.testing.assert_allclose(watched.predict_proba(rows), plain.predict_proba(rows))

@@ -257,3 +257,26 @@ def test_the_refit_gets_the_threads_the_search_gave():
         assert ALGORITHMS[name].threads(len(space.y)) == 1
         assert model[-1].get_params().get("n_jobs", 1) == 1
         assert model.predict_proba(space.X.head(3)).shape == (3, 2)
+
+
+STARTED = """
+import time
+time.sleep(1.5)  # a slow start: what an interpreter and its imports cost a command
+from automl.search import process_started
+print(time.monotonic() - process_started())
+"""
+
+
+def test_a_commands_budget_counts_from_its_process_start_up_to_a_cap(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from automl.search import process_started
+    from automl.search._budget import STARTUP_COUNTED_S
+
+    out = subprocess.run([sys.executable, "-c", STARTED], capture_output=True, text=True, timeout=120)
+    age = float(out.stdout.strip())
+    assert 1.5 <= age <= STARTUP_COUNTED_S, out.stderr
+    # this test process has lived longer than the cap: its budget would count the cap, never its whole life
+    assert time.monotonic() - process_started() <= STARTUP_COUNTED_S + 0.5
