@@ -27,11 +27,12 @@ if (location.search.includes("experiment=")) {{
 }}
 </script>"""
 _REOPEN_LINK = f"""<script>
-const back = sessionStorage.getItem("{RETURN_KEY}");
-sessionStorage.removeItem("{RETURN_KEY}");
-if (back && back.startsWith("/") && !back.startsWith("//") && back !== location.pathname + location.search) {{
-  location.replace(back);
-}}
+(() => {{
+  const back = sessionStorage.getItem("{RETURN_KEY}");
+  sessionStorage.removeItem("{RETURN_KEY}");
+  const url = back ? new URL(back, location.origin) : null;
+  if (url && url.origin === location.origin && url.href !== location.href) location.replace(url.href);
+}})();
 </script>"""
 
 
@@ -99,7 +100,10 @@ def gate() -> None:
         for provider in _providers():
             label = "Sign in" if provider is None else f"Sign in with {provider.capitalize()}"
             if st.button(label, type="primary", icon=":material/login:", key=f"sign_in_{provider}"):
-                st.login(provider) if provider else st.login()
+                if provider is None:
+                    st.login()
+                else:
+                    st.login(provider)
         st.html(_KEEP_LINK, unsafe_allow_javascript=True)
         st.stop()
     email = user.get("email")
