@@ -225,6 +225,23 @@ def trained(runs: pd.DataFrame) -> pd.DataFrame:
 OVERRUN = 1.10  # fit + predict past this multiple of the budget is flagged (the goal is 1.05 for the fit alone)
 
 
+FAR_RMSE = 2.0  # an RMSE this many times the others' median is broken, not weak
+FAR_GAP = {"roc_auc": 0.1, "log_loss": 1.0}  # a score this far (AUC below, log loss above) the others' median too
+
+
+def _far_from_the_others(runs: pd.DataFrame, r) -> str | None:
+    """Why run ``r`` is far from the other contenders on its split (None if it is not)."""
+    others = runs[(runs.dataset == r.dataset) & (runs.seed == r.seed) & (runs.contender != r.contender)
+                  & (runs.status == "ok")]["score"].astype(float)
+    if r.status != "ok" or others.empty:
+        return None
+    median = float(others.median())
+    if r.metric == "rmse":
+        return f"{r.score / median:.1f}x the others' median" if median > 0 and r.score > FAR_RMSE * median else None
+    gap = (median - r.score) if r.metric == "roc_auc" else (r.score - median)
+    return f"{gap:.3g} worse than the others' median" if gap > FAR_GAP.get(r.metric, float("inf")) else None
+
+
 def checks(runs: pd.DataFrame) -> list[str]:
     """Runs to distrust: far from a contender's known level, or a searcher that used under half its budget
     or ran well past it."""
@@ -244,6 +261,10 @@ def checks(runs: pd.DataFrame) -> list[str]:
                        f"budget (over {OVERRUN:.2f}x, fit and predict) — its score had more time than the others'.")
         if r.status != "ok":
             out.append(f"- {r.contender} on {r.dataset} seed {r.seed}: {r.status} ({str(r.error)[:120]}).")
+        far = _far_from_the_others(runs, r)
+        if far:
+            out.append(f"- {r.contender} on {r.dataset} seed {r.seed}: {r.metric} {r.score:.4g}, {far} on the same "
+                       "split: a broken call or prediction, not a weak model, until checked.")
     return out or ["- none: every run is within its known level and used between half its budget and "
                    f"{OVERRUN:.2f}x it."]
 

@@ -33,6 +33,15 @@ def normal_email(email: str) -> str:
     return str(email).strip().lower()
 
 
+MACHINE_KINDS = ("cli", "python", "dashboard")
+
+
+def is_machine_owner(owner: str) -> bool:
+    """Whether ``owner`` names a machine user (``cli:<user>@<host>``), never a signed-in person: an account whose
+    address happened to read "cli:root@host" must not own what that command made."""
+    return str(owner).split(":", 1)[0] in MACHINE_KINDS and ":" in str(owner)
+
+
 def machine_owner(kind: str = "cli") -> str:
     """``cli:<user>@<host>``: the owner of what a command made, so the dashboard can say who made what."""
     try:
@@ -102,7 +111,7 @@ class Access(Part):
         """
         if not viewer.signed_in:
             return Rights(True, True, True, SINGLE_USER)
-        if self.owner is not None and viewer.email == normal_email(self.owner):
+        if self.owner is not None and not is_machine_owner(self.owner) and viewer.email == normal_email(self.owner):
             return Rights(True, True, True, OWNER)
         if viewer.is_admin:
             return Rights(True, True, True, ADMIN)

@@ -35,8 +35,8 @@ def fit_final(space, objective, algo_name: str, params: dict[str, Any], X: pd.Da
     training rows (possibly permuted, with ``objective.y`` in the same order). The fit gets the
     threads the algorithm's policy gives ``len(y)`` rows, as the search's fits did; ``pooled``: it
     runs beside others in threads (:func:`fit_members`), which hold the process-wide settings.
-    ``time_left``: an algorithm that can stop midway raises :class:`automl.algorithms.TimeUp` once it is
-    below zero (an optional fit, such as the refit on all rows, gives way to the budget).
+    ``time_left``: a boosting with a per-round clock (LightGBM) raises :class:`automl.algorithms.TimeUp` once it
+    is below zero (an optional fit, such as the refit on all rows, gives way to the budget).
     """
     algo = ALGORITHMS[algo_name]
     estimator = algo.make(params, space.task, space.seed, schema=space.schema)
@@ -45,7 +45,10 @@ def fit_final(space, objective, algo_name: str, params: dict[str, Any], X: pd.Da
             limited_threads(estimator, algo.threads(len(y)), shared_pools=not pooled):
         if not pooled:
             warnings.simplefilter("ignore")
-        if time_left is not None:  # the same fit as pipeline.fit, the estimator's own step watching the clock
+        if time_left is not None and algo.deadline is not None:
+            # the same fit as pipeline.fit, the boosting asking the clock each round; a warm-started fit is not
+            # chunked here (HistGradientBoosting bins the rows again on every chunk: wine-quality's refit ran 6 s
+            # over and then gave way)
             fit_within(algo, estimator, pipeline[:-1].fit_transform(X, y), y, time_left)
         elif not algo.preprocessing.encode_once or objective is None:
             return pipeline.fit(X, y)

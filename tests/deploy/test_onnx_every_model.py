@@ -202,7 +202,7 @@ def test_the_file_runs_with_onnxruntime_and_numpy_alone(searched, tmp_path):
     _assert_bare_run(searched.load_model(), export_onnx(searched), X, tmp_path)
 
 
-@pytest.mark.parametrize("kind", ["string", "regression"])
+@pytest.mark.parametrize("kind", ["string", "multiclass", "regression"])  # boolean: the searched model above
 def test_an_ensemble_with_a_knn_member_runs_with_onnxruntime_and_numpy_alone(kind, tmp_path):
     """kNN's graph (a Scan over chunks of rows, holding the training rows in its body) inside a blend, with rows
     equal to training rows (distance 0) and missing values, through a bare onnxruntime."""

@@ -53,6 +53,9 @@ def test_the_rules_owner_admin_shared_and_nobody():
     assert not everyone.rights(Viewer.signed("carol@other.org")).manage
     # made before sign-in was on: no owner, the admins' until shared
     assert not Access().rights(ALICE).see and Access().rights(ROOT).manage
+    # what a command made is the admins' (and its machine user's, at the shell): no account owns it by its name
+    made_by_cli = Access(owner="cli:root@build-host")
+    assert not made_by_cli.rights(Viewer.signed("cli:root@build-host")).see and made_by_cli.rights(ROOT).manage
     # no sign-in at all: the one user does everything
     assert Access(owner="alice@example.com").rights(Viewer.single_user()).manage
 

@@ -101,7 +101,7 @@ def test_a_regression_blend_stays_inside_the_training_range():
 
 def test_the_refit_on_all_rows_gives_way_to_the_clock_and_equals_the_plain_fit_when_on_time(tmp_path):
     """An optional fit watches the clock: late, the boosting stops at once (TimeUp, and the training-rows model
-    ships); on time, it is the very model an unwatched fit gives."""
+    ships); on time, it is the very model an unwatched fit gives; a forest is fitted as ever (in one go)."""
     from automl.algorithms import TimeUp
     from automl.data import prepare_dataset
     from automl.final._full_refit import Member, refit_all_rows
