@@ -44,6 +44,8 @@ def is_machine_owner(owner: str) -> bool:
 
 def machine_owner(kind: str = "cli") -> str:
     """``cli:<user>@<host>``: the owner of what a command made, so the dashboard can say who made what."""
+    if kind not in MACHINE_KINDS:  # an unknown kind would read as an account's address (is_machine_owner)
+        raise ValueError(f"machine owner kind {kind!r} is not one of {MACHINE_KINDS}")
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a container): the number still tells them apart
