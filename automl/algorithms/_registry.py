@@ -15,7 +15,8 @@ from automl.algorithms._algorithm import ALL, CLS, REG, Algorithm
 from automl.algorithms._preprocessing import LINEAR, TREE
 
 FOREST_SAVE_S = 0.004  # skops: about 3 ms to write one sklearn tree and 1 ms to vet it (measured, 2 cores)
-BOOSTED_TREE_SAVE_S = 0.0015  # ... and one of HistGradientBoosting's smaller trees
+BOOSTED_TREE_SAVE_S = 0.0001  # ... and one of HistGradientBoosting's, written packed as arrays (0.05 ms measured;
+# one object per tree cost 1.9 ms each at 5,000 trees and grew with their square: automl/experiment/_packed_trees.py)
 
 ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in [
     # Its first configurations are a small portfolio, best bets first: the library's defaults (the baseline every

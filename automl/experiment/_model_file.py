@@ -16,6 +16,7 @@ from typing import Any
 from automl.errors import AutoMLError
 from automl.experiment._files import atomic_write_with
 from automl.experiment._model_check import check_model
+from automl.experiment._packed_trees import pack_trees
 
 # Types a model file of ours may hold beyond skops' defaults, as the names skops reports
 # (``skops.io.get_untrusted_types``) for a model of every algorithm in the registry, an ensemble and a
@@ -25,9 +26,11 @@ TRUSTED_TYPES = frozenset({
     "automl.data._preprocess.FrameCoercer", "automl.data._preprocess.DatetimeParts",
     "automl.final._ensemble.WeightedEnsemble",
     "automl.evaluation._threshold.ThresholdClassifier",
+    "automl.experiment._packed_trees.PackedTrees",  # HistGradientBoosting's trees as arrays, sliced when read
     "collections.OrderedDict", "numpy.dtype",
     "lightgbm.basic.Booster", "lightgbm.sklearn.LGBMClassifier", "lightgbm.sklearn.LGBMRegressor",
-    "sklearn.tree._tree.Tree", "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",  # files written before PackedTrees
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.calibration._CalibratedClassifier",  # inside CalibratedClassifierCV (a calibrated model to monitor)
     "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
@@ -57,9 +60,12 @@ def dump_model(model: Any, path: Path) -> None:
 
     import skops.io as sio
 
+    pack_trees(model)  # thousands of HistGradientBoosting trees: a few arrays, not an object each (10 s -> ms)
+
     def write(tmp: Path) -> None:
-        # Deflated: skops' schema is verbose JSON; compressed, the file is ~10x smaller and loads faster.
-        sio.dump(model, tmp, compression=zipfile.ZIP_DEFLATED)
+        # Deflated: skops' schema is verbose JSON; compressed, the file is ~10x smaller and loads faster. Level 1:
+        # a forest of 500 deep trees wrote in 1.6 s instead of 3.6 s at the default level, 55 MB instead of 42.
+        sio.dump(model, tmp, compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         bad = untrusted_types(tmp)
         if bad:  # a new model part nobody has vetted: say so now rather than at load time
             raise AutoMLError(f"The model holds types not on the trusted list: {', '.join(bad)}.",
