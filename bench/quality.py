@@ -363,7 +363,9 @@ def main(argv: list[str] | None = None) -> int:
                       flush=True)
                 runs = pd.concat([runs, pd.DataFrame([row])], ignore_index=True)
                 runs.to_csv(csv, index=False)
-                write_reports(runs, results, stem, header)
+    if len(runs) and not args.report:
+        # once at the end: the report bootstraps every pair of contenders, minutes with 80 runs
+        write_reports(runs, results, stem, header)
     if len(runs):
         print(mean_rank(runs).to_string())
     return 0
